@@ -1,0 +1,44 @@
+"""One configuration file: its text, its data, and where things are in it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from runner import yaml_loader
+from runner.kinds import Kind
+from runner.positions import JsonPath, Locator
+
+
+@dataclass
+class Document:
+    rel: str
+    kind: Kind
+    text: str = ""
+    data: Any = None
+    error: yaml_loader.YamlError | None = None
+    schema_valid: bool = False
+    _locator: Locator | None = field(default=None, repr=False)
+
+    @classmethod
+    def read(cls, root: Path, rel: str, kind: Kind) -> Document:
+        document = cls(rel, kind)
+        try:
+            raw = (root / rel).read_bytes()
+        except OSError as exc:
+            document.error = yaml_loader.YamlError("yaml.unreadable", f"cannot read file: {exc.strerror}")
+            return document
+        try:
+            document.text = yaml_loader.decode(raw)
+            document.data = yaml_loader.parse(document.text)
+        except yaml_loader.YamlError as exc:
+            document.error = exc
+        return document
+
+    @cached_property
+    def locator(self) -> Locator:
+        return Locator(self.text)
+
+    def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+        return self.locator.position(path, key=key)

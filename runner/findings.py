@@ -1,0 +1,24 @@
+"""What validation reports: one finding per place that needs attention."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(str, enum.Enum):
+    """error: the file could not be read at all; problem: breaks a campaign now;
+    warning: may break it later."""
+
+    ERROR = "error"
+    PROBLEM = "problem"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    check_id: str
+    severity: Severity
+    message: str

@@ -1,0 +1,65 @@
+"""Find where a value lives in a YAML file, only when there is something to report.
+
+Parsing for data throws positions away; when a finding needs one we compose the
+text again (libyaml, no construction) and walk the node tree along the JSON path.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+
+from runner.yaml_loader import _ConfigLoader
+
+JsonPath = Sequence[str | int]
+
+
+class Locator:
+    """Line/column lookups in one file; the node tree is built on first use."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._root: yaml.Node | None = None
+        self._composed = False
+
+    def _tree(self) -> yaml.Node | None:
+        if not self._composed:
+            self._composed = True
+            loader = _ConfigLoader(self._text)
+            try:
+                self._root = loader.get_single_node()
+            except yaml.YAMLError:
+                self._root = None
+            finally:
+                loader.dispose()
+        return self._root
+
+    def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+        """1-based line and column of the value at path (of its key when key=True).
+
+        When the path leads somewhere that does not exist, the key of the deepest
+        existing node is returned: that is where a missing value should be added.
+        """
+        node = self._tree()
+        if node is None:
+            return (1, 1)
+        mark = owner = node.start_mark
+        for index, step in enumerate(path):
+            last = index == len(path) - 1
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(step):
+                        node = value_node
+                        owner = key_node.start_mark
+                        mark = owner if (key and last) else value_node.start_mark
+                        break
+                else:
+                    mark = owner
+                    break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+                node = node.value[step]
+                mark = owner = node.start_mark
+            else:
+                mark = owner
+                break
+        return (mark.line + 1, mark.column + 1)

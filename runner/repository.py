@@ -1,0 +1,98 @@
+"""The configuration repository: every file, loaded lazily, and its index of ids."""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from runner.document import Document
+from runner.errors import UsageError
+from runner.kinds import BY_NAME, CONFIG_DIRECTORIES, KINDS, Kind, kind_of, scan_id
+from runner.positions import JsonPath
+from runner.schemas import SchemaStore, bundled_schema_dir
+
+Definition = tuple[str, JsonPath]
+
+
+class Repository:
+    """Files are parsed only when a check needs them; ids of single-id files are scanned."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        if not any((root / name).is_dir() for name in CONFIG_DIRECTORIES):
+            raise UsageError(
+                f"{root}: not a campaign-guard repository (no campaigns/ or rules/ directory); "
+                "run from the repository root or pass --root"
+            )
+        local = root / "schemas"
+        self.schemas = SchemaStore(local if any(local.glob("*.schema.json")) else bundled_schema_dir())
+        self._documents: dict[str, Document] = {}
+
+    @cached_property
+    def files(self) -> list[str]:
+        """Every configuration file, as sorted repository-relative paths."""
+        found: set[str] = set()
+        for kind in KINDS:
+            directory = self.root / kind.directory
+            for pattern in (kind.file_pattern, kind.file_pattern.replace(".yaml", ".yml")):
+                found.update(p.relative_to(self.root).as_posix() for p in directory.glob(pattern) if p.is_file())
+        return sorted(found)
+
+    def files_of(self, kind: Kind) -> list[str]:
+        return [rel for rel in self.files if kind_of(rel) == kind]
+
+    def document(self, rel: str) -> Document:
+        if rel not in self._documents:
+            kind = kind_of(rel)
+            assert kind is not None, rel
+            document = Document.read(self.root, rel, kind)
+            if document.error is None:
+                document.schema_valid = self.schemas.is_valid(kind.schema, document.data)
+            self._documents[rel] = document
+        return self._documents[rel]
+
+    def documents(self, kind_name: str) -> list[Document]:
+        return [self.document(rel) for rel in self.files_of(BY_NAME[kind_name])]
+
+    def definitions(self, kind_name: str) -> dict[str, list[tuple[str, JsonPath]]]:
+        """id -> every (file, path) that defines it, across the whole repository."""
+        return self._definitions[kind_name]
+
+    @cached_property
+    def _definitions(self) -> dict[str, dict[str, list[tuple[str, JsonPath]]]]:
+        index: dict[str, dict[str, list[tuple[str, JsonPath]]]] = {kind.name: {} for kind in KINDS}
+        for rel in self.files:
+            kind = kind_of(rel)
+            assert kind is not None
+            for found_id, path in self._ids_in(rel, kind):
+                index[kind.name].setdefault(found_id, []).append((rel, path))
+        return index
+
+    def _ids_in(self, rel: str, kind: Kind) -> list[tuple[str, JsonPath]]:
+        if kind.single_id and rel not in self._documents:
+            try:
+                scanned = scan_id((self.root / rel).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                return []
+            if scanned is not None:
+                return [(scanned, ("id",))]
+        document = self.document(rel)
+        return list(kind.ids(document.data)) if document.error is None else []
+
+    def find(self, kind_name: str, wanted: str) -> Document | None:
+        """The schema-valid document that defines an id, if exactly one does."""
+        places = self.definitions(kind_name).get(wanted, [])
+        if len(places) != 1:
+            return None
+        document = self.document(places[0][0])
+        return document if document.schema_valid else None
+
+    def single(self, kind_name: str) -> Any:
+        """Data of a one-file kind (rules/thresholds.yaml ...), or None when absent or invalid."""
+        documents = [d for d in self.documents(kind_name) if d.schema_valid]
+        return documents[0].data if documents else None
+
+    @cached_property
+    def thresholds(self) -> dict[str, Any]:
+        """rules/thresholds.yaml over the defaults written in its schema."""
+        return {**self.schemas.defaults("thresholds.schema.json"), **(self.single("thresholds") or {})}

@@ -1,0 +1,153 @@
+"""Read one YAML configuration file safely and fast.
+
+The common path is libyaml's C parser. On top of it we refuse what PyYAML lets
+through silently: duplicate keys (the last one would win), alias bombs, files too
+large to be configuration, and bytes that are not UTF-8. Dates stay strings and only
+true/false are booleans (YAML 1.2), so `NO` stays a country code and a start date
+stays what the author wrote.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+MAX_FILE_BYTES = 1_000_000
+MAX_EXPANDED_NODES = 100_000
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ALIAS = re.compile(r"(?<![\w*&])\*[^\s,\[\]{}]+")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+class YamlError(Exception):
+    """A file that cannot be read as configuration; line and column are 1-based."""
+
+    def __init__(self, check_id: str, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.check_id = check_id
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class _ConfigLoader(_Loader):  # type: ignore[misc, valid-type]  # libyaml's class is untyped
+    duplicates: list[tuple[str, yaml.Mark]]
+    aliases: int
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    self.duplicates.append((key_node.value, key_node.start_mark))
+                seen.add(key_node.value)
+        return dict(super().construct_mapping(node, deep=deep))
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:
+            self.aliases += 1
+        return super().construct_object(node, deep=deep)
+
+
+def _yaml12_resolvers() -> dict[Any, list[tuple[str, Any]]]:
+    resolvers: dict[Any, list[tuple[str, Any]]] = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, regexp) for tag, regexp in entries if tag != "tag:yaml.org,2002:timestamp"]
+        kept = [(tag, _BOOL if tag == "tag:yaml.org,2002:bool" else regexp) for tag, regexp in kept]
+        if first in ("y", "Y", "n", "N", "o", "O"):
+            kept = [(tag, regexp) for tag, regexp in kept if tag != "tag:yaml.org,2002:bool"]
+        if kept:
+            resolvers[first] = kept
+    return resolvers
+
+
+_ConfigLoader.yaml_implicit_resolvers = _yaml12_resolvers()
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text of a file, or a YamlError at the first bad byte."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlError(
+            "yaml.too_large",
+            f"file is {len(raw) / 1e6:.1f} MB; configuration files are limited to "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB - split it or move data out of the repository",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlError(
+            "yaml.encoding",
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8",
+            line,
+            column,
+        ) from None
+
+
+def parse(text: str) -> Any:
+    """Parse one YAML document into plain Python data."""
+    loader = _ConfigLoader(text)
+    loader.duplicates = []
+    loader.aliases = 0
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError("yaml.syntax", f"YAML syntax error: {problem}", line, column) from None
+    except yaml.YAMLError as exc:
+        raise YamlError("yaml.syntax", f"YAML syntax error: {exc}") from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        key, mark = loader.duplicates[0]
+        raise YamlError(
+            "yaml.duplicate_key",
+            f"duplicate key {key!r}: YAML would silently keep only the last value; remove or rename one",
+            mark.line + 1,
+            mark.column + 1,
+        )
+    if loader.aliases:
+        try:
+            _refuse_alias_bomb(data)
+        except YamlError as exc:
+            first_alias = _ALIAS.search(text)
+            if first_alias:
+                exc.line = text.count("\n", 0, first_alias.start()) + 1
+                exc.column = first_alias.start() - (text.rfind("\n", 0, first_alias.start()) + 1) + 1
+            raise
+    return data
+
+
+def _refuse_alias_bomb(data: Any) -> None:
+    """Aliases share objects; count the nodes the document would expand to."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(value: Any) -> int:
+        if not isinstance(value, (dict, list)):
+            return 1
+        key = id(value)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise YamlError("yaml.alias_bomb", "an alias refers to itself; recursive structures are not configuration")
+        active.add(key)
+        children = value.values() if isinstance(value, dict) else value
+        total = 1 + sum(size(child) for child in children)
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_EXPANDED_NODES:
+            raise YamlError(
+                "yaml.alias_bomb",
+                f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values "
+                "(a 'billion laughs' structure); write the values out instead",
+            )
+        return total
+
+    size(data)
