@@ -11,6 +11,7 @@ jsonschema. A differential test keeps the two verdicts equal.
 """
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ _ANNOTATIONS = frozenset(
 )
 _KEYWORDS = _ANNOTATIONS | {
     "$ref", "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum",
     "items", "minItems", "maxItems", "uniqueItems", "properties", "required", "additionalProperties",
     "patternProperties", "propertyNames", "minProperties", "allOf", "anyOf", "oneOf", "not",
     "if", "then", "else", "unevaluatedProperties",
@@ -106,13 +108,14 @@ class Compiler:
             kind = dict if key == "minProperties" else (str if "Length" in key else list)
             low = key.startswith("min")
             return lambda v: not isinstance(v, kind) or (len(v) >= arg if low else len(v) <= arg)
-        if key in ("minimum", "maximum"):
-            low = key == "minimum"
+        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            compare = {"minimum": operator.ge, "maximum": operator.le,
+                       "exclusiveMinimum": operator.gt, "exclusiveMaximum": operator.lt}[key]
 
             def bound(v: Any) -> bool:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     return True
-                return bool(v >= arg) if low else bool(v <= arg)
+                return bool(compare(v, arg))
 
             return bound
         if key == "uniqueItems":

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2026-11-22T12:00:00+00:00"
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The real command in a subprocess, as a user or pre-commit runs it."""
+    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A writable copy of this repository's configuration (campaigns, rules, schemas)."""
+    import shutil
+
+    for name in ("campaigns", "rules", "schemas"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path
