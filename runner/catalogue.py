@@ -1,4 +1,5 @@
 """Every check id campaign-guard can report, with what it means: the source of docs/checks.md."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,29 +19,63 @@ class CheckInfo:
 
 
 FILE_RULES = (
-    CheckInfo("yaml.unreadable", Severity.ERROR, "system", "The file cannot be opened.",
-              "Check that the file exists and is readable."),
-    CheckInfo("yaml.encoding", Severity.ERROR, "system", "The file is not UTF-8 text.",
-              "Save the file as UTF-8."),
-    CheckInfo("yaml.too_large", Severity.ERROR, "system",
-              "The file is larger than 1 MB, far beyond any configuration file.",
-              "Split the file, or keep data out of the configuration repository."),
-    CheckInfo("yaml.syntax", Severity.ERROR, "system", "The file is not valid YAML.",
-              "Fix the YAML at the reported position (indentation, quotes, a missing colon)."),
-    CheckInfo("yaml.duplicate_key", Severity.ERROR, "system",
-              "A mapping has the same key twice; YAML would silently keep only the last value.",
-              "Remove or rename one of the keys."),
-    CheckInfo("yaml.alias_bomb", Severity.ERROR, "system",
-              "YAML aliases expand the document to an enormous size ('billion laughs'), or refer to themselves.",
-              "Write the values out instead of nesting aliases."),
-    CheckInfo("schema.violation", Severity.PROBLEM, "system",
-              "The file does not match the JSON Schema of its kind (a missing field, an unknown field, a wrong type).",
-              "Follow the message; docs/configuration.md lists every field."),
-    CheckInfo("schema.invalid_schema", Severity.ERROR, "system",
-              "A file in schemas/ is not a valid JSON Schema 2020-12.", "Fix the schema file."),
-    CheckInfo("config.unknown_file", Severity.WARNING, "system",
-              "A file was named that is not a campaign-guard configuration file, so it was not checked.",
-              "Move it to where its kind lives (see docs/configuration.md) or leave it out."),
+    CheckInfo(
+        "yaml.unreadable",
+        Severity.ERROR,
+        "system",
+        "The file cannot be opened.",
+        "Check that the file exists and is readable.",
+    ),
+    CheckInfo("yaml.encoding", Severity.ERROR, "system", "The file is not UTF-8 text.", "Save the file as UTF-8."),
+    CheckInfo(
+        "yaml.too_large",
+        Severity.ERROR,
+        "system",
+        "The file is larger than 1 MB, far beyond any configuration file.",
+        "Split the file, or keep data out of the configuration repository.",
+    ),
+    CheckInfo(
+        "yaml.syntax",
+        Severity.ERROR,
+        "system",
+        "The file is not valid YAML.",
+        "Fix the YAML at the reported position (indentation, quotes, a missing colon).",
+    ),
+    CheckInfo(
+        "yaml.duplicate_key",
+        Severity.ERROR,
+        "system",
+        "A mapping has the same key twice; YAML would silently keep only the last value.",
+        "Remove or rename one of the keys.",
+    ),
+    CheckInfo(
+        "yaml.alias_bomb",
+        Severity.ERROR,
+        "system",
+        "YAML aliases expand the document to an enormous size ('billion laughs'), or refer to themselves.",
+        "Write the values out instead of nesting aliases.",
+    ),
+    CheckInfo(
+        "schema.violation",
+        Severity.PROBLEM,
+        "system",
+        "The file does not match the JSON Schema of its kind (a missing field, an unknown field, a wrong type).",
+        "Follow the message; docs/configuration.md lists every field.",
+    ),
+    CheckInfo(
+        "schema.invalid_schema",
+        Severity.ERROR,
+        "system",
+        "A file in schemas/ is not a valid JSON Schema 2020-12.",
+        "Fix the schema file.",
+    ),
+    CheckInfo(
+        "config.unknown_file",
+        Severity.WARNING,
+        "system",
+        "A file was named that is not a campaign-guard configuration file, so it was not checked.",
+        "Move it to where its kind lives (see docs/configuration.md) or leave it out.",
+    ),
 )
 
 

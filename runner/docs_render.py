@@ -1,4 +1,5 @@
 """Markdown for docs/checks.md and docs/configuration.md; never edited by hand."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,20 +17,26 @@ def _cell(text: str) -> str:
 
 
 def render_checks() -> str:
-    lines = [HEADER + "# Checks reported by `campaign-guard validate`\n",
-             "Severity `error` means the file could not be read (exit 3), `problem` breaks a campaign now "
-             "(exit 1), `warning` may break it later (exit 2 with `--strict`).\n",
-             "| id | severity | localization | what it catches | how to fix |", "|---|---|---|---|---|"]
+    lines = [
+        HEADER + "# Checks reported by `campaign-guard validate`\n",
+        "Severity `error` means the file could not be read (exit 3), `problem` breaks a campaign now "
+        "(exit 1), `warning` may break it later (exit 2 with `--strict`).\n",
+        "| id | severity | localization | what it catches | how to fix |",
+        "|---|---|---|---|---|",
+    ]
     for info in catalogue():
-        lines.append(f"| `{info.id}` | {info.severity.value} | {info.localization} | "
-                     f"{_cell(info.summary)} | {_cell(info.fix)} |")
+        lines.append(
+            f"| `{info.id}` | {info.severity.value} | {info.localization} | {_cell(info.summary)} | {_cell(info.fix)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def render_configuration(store: SchemaStore) -> str:
-    parts = [HEADER + "# Configuration reference\n",
-             "Every configuration file is YAML validated by the JSON Schema (2020-12) named below. "
-             "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment.\n"]
+    parts = [
+        HEADER + "# Configuration reference\n",
+        "Every configuration file is YAML validated by the JSON Schema (2020-12) named below. "
+        "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment.\n",
+    ]
     for kind in KINDS:
         schema = store.schema(kind.schema)
         parts.append(f"## {schema.get('title', kind.name)}\n")
@@ -78,8 +85,10 @@ def _rows(store: SchemaStore, base: str, node: dict[str, Any], prefix: str) -> I
         sub_base, sub = _resolve(store, base, raw)
         path = f"{prefix}{name}"
         default = f"`{sub['default']}`" if "default" in sub and not isinstance(sub["default"], dict) else ""
-        yield (f"| `{path}` | {_type_of(store, sub_base, sub)} | {'yes' if name in required else ''} | "
-               f"{_cell(default)} | {_cell(sub.get('description', ''))} |")
+        yield (
+            f"| `{path}` | {_type_of(store, sub_base, sub)} | {'yes' if name in required else ''} | "
+            f"{_cell(default)} | {_cell(sub.get('description', ''))} |"
+        )
         yield from _children(store, sub_base, sub, path)
 
 

@@ -1,4 +1,5 @@
 """One configuration file: its text, its data, and where things are in it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Exit codes and the one user-facing error type."""
+
 from __future__ import annotations
 
 import enum

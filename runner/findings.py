@@ -1,11 +1,12 @@
 """What validation reports: one finding per place that needs attention."""
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """error: the file could not be read at all; problem: breaks a campaign now;
     warning: may break it later."""
 

@@ -1,4 +1,5 @@
 """The configuration kinds: where each lives, its schema, and the ids it defines."""
+
 from __future__ import annotations
 
 import re

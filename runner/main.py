@@ -1,10 +1,11 @@
 """Command line: parse arguments, dispatch, map the one user-facing error to its exit code."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from runner import __version__
@@ -16,7 +17,7 @@ def _moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time such as 2026-11-22T10:00+03:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,23 +28,39 @@ def _parser() -> argparse.ArgumentParser:
         "3 configuration or usage error, 4 a data source or the state store could not be reached.",
     )
     parser.add_argument("--version", action="version", version=f"campaign-guard {__version__}")
-    parser.add_argument("--root", type=Path, default=Path("."),
-                        help="the configuration repository (default: the current directory)")
+    parser.add_argument(
+        "--root", type=Path, default=Path("."), help="the configuration repository (default: the current directory)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="validate configuration files (pre-commit, CI)",
-                                   description="Validate configuration files against their schemas and the "
-                                   "static checks. Without paths, the whole repository.")
+    validate = commands.add_parser(
+        "validate",
+        help="validate configuration files (pre-commit, CI)",
+        description="Validate configuration files against their schemas and the "
+        "static checks. Without paths, the whole repository.",
+    )
     validate.add_argument("paths", nargs="*", help="files to validate, checked against the whole repository")
-    validate.add_argument("--format", dest="output_format", choices=("text", "json", "github", "sarif"),
-                          default="text", help="output format (default: text)")
+    validate.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "json", "github", "sarif"),
+        default="text",
+        help="output format (default: text)",
+    )
     validate.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
-    validate.add_argument("--now", type=_moment, default=None, metavar="ISO",
-                          help="evaluate time-dependent checks as of this moment (default: now)")
+    validate.add_argument(
+        "--now",
+        type=_moment,
+        default=None,
+        metavar="ISO",
+        help="evaluate time-dependent checks as of this moment (default: now)",
+    )
 
-    docs = commands.add_parser("docs", help="generate the reference documentation in docs/",
-                               description="Write docs/checks.md and docs/configuration.md from the check "
-                               "catalogue and the schemas.")
+    docs = commands.add_parser(
+        "docs",
+        help="generate the reference documentation in docs/",
+        description="Write docs/checks.md and docs/configuration.md from the check catalogue and the schemas.",
+    )
     docs.add_argument("--check", action="store_true", help="do not write; exit 1 when the docs are stale")
     docs.add_argument("--output", type=Path, default=None, help="directory to write to (default: ROOT/docs)")
     return parser
@@ -56,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             from runner.commands import validate
 
-            now = args.now or datetime.now(timezone.utc)
+            now = args.now or datetime.now(UTC)
             return validate.run(args.root, args.paths, output_format=args.output_format, strict=args.strict, now=now)
         if args.command == "docs":
             from runner.commands import docs

@@ -3,6 +3,7 @@
 Parsing for data throws positions away; when a finding needs one we compose the
 text again (libyaml, no construction) and walk the node tree along the JSON path.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """The configuration repository: every file, loaded lazily, and its index of ids."""
+
 from __future__ import annotations
 
 from functools import cached_property

@@ -1,4 +1,5 @@
 """The campaign scenario as a graph of elements linked by next / then / else."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -65,7 +66,9 @@ def cycles(elements: Elements) -> list[list[str]]:
     return sorted(found, key=lambda component: list(elements).index(component[0]))
 
 
-def elements_of(campaign: Mapping[str, Any], element_type: str | None = None) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def elements_of(
+    campaign: Mapping[str, Any], element_type: str | None = None
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for element_id, element in campaign.get("elements", {}).items():
         if element_type is None or element.get("type") == element_type:
             yield element_id, element

@@ -9,6 +9,7 @@ The compiler knows exactly the keywords listed in ``_KEYWORDS``; a schema that
 uses anything else raises ``Unsupported`` and the caller falls back to
 jsonschema. A differential test keeps the two verdicts equal.
 """
+
 from __future__ import annotations
 
 import operator
@@ -23,11 +24,35 @@ _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples", "format"}
 )
 _KEYWORDS = _ANNOTATIONS | {
-    "$ref", "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum",
-    "items", "minItems", "maxItems", "uniqueItems", "properties", "required", "additionalProperties",
-    "patternProperties", "propertyNames", "minProperties", "allOf", "anyOf", "oneOf", "not",
-    "if", "then", "else", "unevaluatedProperties",
+    "$ref",
+    "type",
+    "enum",
+    "const",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "properties",
+    "required",
+    "additionalProperties",
+    "patternProperties",
+    "propertyNames",
+    "minProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
 }
 
 
@@ -75,8 +100,8 @@ class Compiler:
         unknown = set(schema) - _KEYWORDS
         if unknown:
             raise Unsupported(", ".join(sorted(unknown)))
-        checks = [self._keyword(base, schema, key) for key in schema if key not in _ANNOTATIONS]
-        checks = [check for check in checks if check is not None]
+        compiled = (self._keyword(base, schema, key) for key in schema if key not in _ANNOTATIONS)
+        checks = [check for check in compiled if check is not None]
         if "unevaluatedProperties" in schema:
             checks.append(self._unevaluated(base, schema))
         return lambda value: all(check(value) for check in checks)
@@ -109,8 +134,12 @@ class Compiler:
             low = key.startswith("min")
             return lambda v: not isinstance(v, kind) or (len(v) >= arg if low else len(v) <= arg)
         if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            compare = {"minimum": operator.ge, "maximum": operator.le,
-                       "exclusiveMinimum": operator.gt, "exclusiveMaximum": operator.lt}[key]
+            compare = {
+                "minimum": operator.ge,
+                "maximum": operator.le,
+                "exclusiveMinimum": operator.gt,
+                "exclusiveMaximum": operator.lt,
+            }[key]
 
             def bound(v: Any) -> bool:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -127,13 +156,11 @@ class Compiler:
             return lambda v: not isinstance(v, dict) or all(name in v for name in arg)
         if key == "properties":
             props = {name: self.compile(base, sub) for name, sub in arg.items()}
-            return lambda v: not isinstance(v, dict) or all(
-                props[k](x) for k, x in v.items() if k in props
-            )
+            return lambda v: not isinstance(v, dict) or all(props[k](x) for k, x in v.items() if k in props)
         if key == "patternProperties":
             pats = [(re.compile(p).search, self.compile(base, sub)) for p, sub in arg.items()]
-            return lambda v: not isinstance(v, dict) or all(
-                check(x) for k, x in v.items() for search, check in pats if search(k)
+            return lambda v: (
+                not isinstance(v, dict) or all(check(x) for k, x in v.items() for search, check in pats if search(k))
             )
         if key == "additionalProperties":
             return self._additional(base, schema, arg)
@@ -167,16 +194,19 @@ class Compiler:
         def check(v: Any) -> bool:
             if not isinstance(v, dict):
                 return True
-            return all(
-                extra(x) for k, x in v.items()
-                if k not in known and not any(search(k) for search in patterns)
-            )
+            return all(extra(x) for k, x in v.items() if k not in known and not any(search(k) for search in patterns))
 
         return check
 
     def _unevaluated(self, base: str, schema: Mapping[str, Any]) -> Predicate:
         """Support the one shape we use: properties plus allOf of if/then adding properties."""
-        if schema["unevaluatedProperties"] is not False or set(schema) & {"additionalProperties", "patternProperties", "$ref", "anyOf", "oneOf"}:
+        if schema["unevaluatedProperties"] is not False or set(schema) & {
+            "additionalProperties",
+            "patternProperties",
+            "$ref",
+            "anyOf",
+            "oneOf",
+        }:
             raise Unsupported("unevaluatedProperties beyond the if/then-properties shape")
         own = set(schema.get("properties", {}))
         branches: list[tuple[Predicate, set[str], set[str]]] = []

@@ -1,4 +1,5 @@
 """The JSON Schemas: loaded once, asked fast, explained precisely when a file fails."""
+
 from __future__ import annotations
 
 import difflib
@@ -111,12 +112,15 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaIssue]:
             name = missing[0] if missing else leaf.message
             yield SchemaIssue(path, f"{prefix}missing required field {name!r}", key=bool(path))
         elif leaf.validator == "enum":
-            options = [str(o) for o in leaf.validator_value]
+            options = [str(o) for o in leaf.validator_value]  # type: ignore[union-attr]  # an enum's value is a list
             hint = difflib.get_close_matches(str(leaf.instance), options, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             yield SchemaIssue(path, f"{prefix}{leaf.instance!r} is not one of: {', '.join(options)}{suggestion}")
         elif leaf.validator == "type":
-            yield SchemaIssue(path, f"{prefix}expected {_type_name(leaf.validator_value)}, got {_type_name(_json_type(leaf.instance))}")
+            yield SchemaIssue(
+                path,
+                f"{prefix}expected {_type_name(leaf.validator_value)}, got {_type_name(_json_type(leaf.instance))}",
+            )
         elif leaf.validator == "pattern" and isinstance(leaf.schema, dict) and "description" in leaf.schema:
             yield SchemaIssue(path, f"{prefix}{leaf.instance!r} is not valid here: {leaf.schema['description']}")
         else:
@@ -152,8 +156,15 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-               "number": "a number", "boolean": "true or false", "null": "nothing (an empty value)"}
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing (an empty value)",
+}
 
 
 def _type_name(names: Any) -> str:

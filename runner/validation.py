@@ -1,4 +1,5 @@
 """load -> schema -> static checks -> findings, for some files against the whole repository."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -44,8 +45,16 @@ def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Find
             targets.append(rel)
         else:
             expected = ", ".join(kind.where for kind in KINDS)
-            skipped.append(Finding(rel, 1, 1, "config.unknown_file", Severity.WARNING,
-                                   f"not a campaign-guard configuration file, not checked; expected one of: {expected}"))
+            skipped.append(
+                Finding(
+                    rel,
+                    1,
+                    1,
+                    "config.unknown_file",
+                    Severity.WARNING,
+                    f"not a campaign-guard configuration file, not checked; expected one of: {expected}",
+                )
+            )
     return sorted(set(targets)), skipped
 
 
@@ -63,8 +72,16 @@ def schema_findings(repo: Repository) -> list[Finding]:
     for name in sorted(repo.schemas.documents):
         for issue in repo.schemas.meta_issues(name):
             path = f"{SCHEMA_DIRECTORY}/{name}"
-            findings.append(Finding(path, 1, 1, "schema.invalid_schema", Severity.ERROR,
-                                    f"{'.'.join(map(str, issue.path)) or 'schema'}: {issue.message}"))
+            findings.append(
+                Finding(
+                    path,
+                    1,
+                    1,
+                    "schema.invalid_schema",
+                    Severity.ERROR,
+                    f"{'.'.join(map(str, issue.path)) or 'schema'}: {issue.message}",
+                )
+            )
     return findings
 
 
@@ -75,9 +92,15 @@ def _validate_one(document: Document, repo: Repository, context: Context) -> Ite
         yield Finding(rel, error.line, error.column, error.check_id, Severity.ERROR, error.message)
         return
     if document.data is None:
-        yield Finding(rel, 1, 1, "schema.violation", Severity.PROBLEM,
-                      f"the file is empty; a {document.kind.name.replace('_', ' ')} file holds a mapping "
-                      "(see docs/configuration.md)")
+        yield Finding(
+            rel,
+            1,
+            1,
+            "schema.violation",
+            Severity.PROBLEM,
+            f"the file is empty; a {document.kind.name.replace('_', ' ')} file holds a mapping "
+            "(see docs/configuration.md)",
+        )
         return
     if not document.schema_valid:
         for issue in repo.schemas.issues(document.kind.schema, document.data):

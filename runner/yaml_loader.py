@@ -6,6 +6,7 @@ large to be configuration, and bytes that are not UTF-8. Dates stay strings and 
 true/false are booleans (YAML 1.2), so `NO` stays a country code and a start date
 stays what the author wrote.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,7 @@ class YamlError(Exception):
         self.column = column
 
 
-class _ConfigLoader(_Loader):  # type: ignore[misc, valid-type]  # libyaml's class is untyped
+class _ConfigLoader(_Loader):  # type: ignore[misc]  # libyaml's class is untyped
     duplicates: list[tuple[str, yaml.Mark]]
     aliases: int
 

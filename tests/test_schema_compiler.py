@@ -1,4 +1,5 @@
 """The compiled fast path must agree with jsonschema on every document we can think of."""
+
 from __future__ import annotations
 
 import copy
@@ -16,8 +17,27 @@ from runner.yaml_loader import parse
 
 from .conftest import ROOT
 
-REPLACEMENTS: list[Any] = ["", "x", "Not An Id!", 0, -1, 7, 2.5, True, None, [], ["email"], {}, {"type": "exit"},
-                          "1h", "daily", "problem", "${ENV}", "22:00-08:00", "0 * * * *"]
+REPLACEMENTS: list[Any] = [
+    "",
+    "x",
+    "Not An Id!",
+    0,
+    -1,
+    7,
+    2.5,
+    True,
+    None,
+    [],
+    ["email"],
+    {},
+    {"type": "exit"},
+    "1h",
+    "daily",
+    "problem",
+    "${ENV}",
+    "22:00-08:00",
+    "0 * * * *",
+]
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -110,10 +130,15 @@ def test_repository_falls_back_to_jsonschema_for_unsupported_schemas(tmp_path: P
     (tmp_path / "schemas").mkdir()
     for path in (ROOT / "schemas").glob("*.json"):
         (tmp_path / "schemas" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    schema = (tmp_path / "schemas" / "thresholds.schema.json")
-    schema.write_text(schema.read_text(encoding="utf-8").replace(
-        '"additionalProperties": false,', '"additionalProperties": false, "dependentRequired": {"anomaly": ["customer_types"]},', 1),
-        encoding="utf-8")
+    schema = tmp_path / "schemas" / "thresholds.schema.json"
+    schema.write_text(
+        schema.read_text(encoding="utf-8").replace(
+            '"additionalProperties": false,',
+            '"additionalProperties": false, "dependentRequired": {"anomaly": ["customer_types"]},',
+            1,
+        ),
+        encoding="utf-8",
+    )
     store = Repository(tmp_path).schemas
     assert store.is_valid("thresholds.schema.json", {"customer_types": ["vip"], "anomaly": {}}) is True
     assert store.is_valid("thresholds.schema.json", {"anomaly": {}}) is False

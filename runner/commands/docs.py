@@ -1,4 +1,5 @@
 """campaign-guard docs: reference documentation generated from the code and the schemas."""
+
 from __future__ import annotations
 
 import sys
@@ -13,8 +14,11 @@ def run(root: Path, *, output: Path | None, check: bool) -> ExitCode:
     repo = Repository(root)
     directory = output or root / "docs"
     pages = {"checks.md": render_checks(), "configuration.md": render_configuration(repo.schemas)}
-    stale = [name for name, text in pages.items()
-             if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text]
+    stale = [
+        name
+        for name, text in pages.items()
+        if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
+    ]
     if check:
         for name in stale:
             print(f"{directory / name}: stale; run `campaign-guard docs` and commit the result", file=sys.stderr)

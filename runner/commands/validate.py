@@ -1,4 +1,5 @@
 """campaign-guard validate: the pre-commit and CI gate over configuration files."""
+
 from __future__ import annotations
 
 import sys

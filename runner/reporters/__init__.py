@@ -1,4 +1,5 @@
 """Reporters only format findings; they never decide anything."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -1,4 +1,5 @@
 """GitHub Actions workflow commands: annotations on the pull request's lines."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Static checks: everything validate can find without data. The list is explicit on purpose."""
+
 from __future__ import annotations
 
 from runner.static import campaign, graph, references, security, template_refs, texts

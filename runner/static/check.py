@@ -1,4 +1,5 @@
 """A static check: declarative facts about it plus a function that finds hits."""
+
 from __future__ import annotations
 
 import inspect

@@ -1,4 +1,5 @@
 """Checks that ids are unique and that every reference between files resolves."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,19 +8,25 @@ from typing import Any
 
 from runner.document import Document
 from runner.findings import Severity
+from runner.positions import JsonPath
 from runner.static.check import Check, Context, Hit
 
 
 def duplicate_id(document: Document, ctx: Context) -> Iterator[Hit]:
-    """Two definitions share one id (a campaign, template, check, subscription or error code), so references are ambiguous."""
+    """Two definitions share one id (a campaign, template, check, subscription or error code).
+
+    References to that id would be ambiguous."""
     definitions = ctx.repo.definitions(document.kind.name)
     for found_id, path in document.kind.ids(document.data):
         others = [(rel, other) for rel, other in definitions.get(found_id, []) if (rel, other) != (document.rel, path)]
         if others:
             rel, other = others[0]
             line, _ = ctx.repo.document(rel).position(other)
-            yield Hit(path, f"{document.kind.name.replace('_', ' ')} id {found_id!r} is also defined at "
-                      f"{rel}:{line}; ids must be unique across the repository - rename one")
+            yield Hit(
+                path,
+                f"{document.kind.name.replace('_', ' ')} id {found_id!r} is also defined at "
+                f"{rel}:{line}; ids must be unique across the repository - rename one",
+            )
 
 
 def _source_names(ctx: Context) -> set[str] | None:
@@ -28,10 +35,10 @@ def _source_names(ctx: Context) -> set[str] | None:
 
 
 def unknown_source(document: Document, ctx: Context) -> Iterator[Hit]:
-    """A monitored table, functional check or the default names a data source that rules/sources.yaml does not define."""
+    """A monitored table, functional check or the default source is not defined in rules/sources.yaml."""
     if document.kind.name == "sources":
         known: set[str] | None = set(document.data["sources"])
-        named = [(("default",), document.data["default"])]
+        named: list[tuple[JsonPath, str]] = [(("default",), document.data["default"])]
     else:
         known = _source_names(ctx)
         section = "tables" if document.kind.name == "monitored_tables" else "checks"
@@ -40,8 +47,11 @@ def unknown_source(document: Document, ctx: Context) -> Iterator[Hit]:
         return
     for path, name in named:
         if name not in known:
-            yield Hit(path, f"source {name!r} is not defined in rules/sources.yaml; "
-                      f"use one of {', '.join(sorted(known))} or add it there")
+            yield Hit(
+                path,
+                f"source {name!r} is not defined in rules/sources.yaml; "
+                f"use one of {', '.join(sorted(known))} or add it there",
+            )
 
 
 def unknown_campaign(document: Document, ctx: Context) -> Iterator[Hit]:
@@ -49,8 +59,10 @@ def unknown_campaign(document: Document, ctx: Context) -> Iterator[Hit]:
     campaigns = ctx.repo.definitions("campaign")
     for index, check in enumerate(document.data["checks"]):
         if "campaign" in check and check["campaign"] not in campaigns:
-            yield Hit(("checks", index, "campaign"), f"campaign {check['campaign']!r} does not exist; "
-                      "fix the id or remove the field")
+            yield Hit(
+                ("checks", index, "campaign"),
+                f"campaign {check['campaign']!r} does not exist; fix the id or remove the field",
+            )
 
 
 def unknown_subscription(document: Document, ctx: Context) -> Iterator[Hit]:
@@ -59,8 +71,11 @@ def unknown_subscription(document: Document, ctx: Context) -> Iterator[Hit]:
     for index, subscription in enumerate(document.data["subscriptions"]):
         target = subscription.get("escalate_to")
         if target is not None and (target not in names or target == subscription["name"]):
-            yield Hit(("subscriptions", index, "escalate_to"), f"escalate_to {target!r} is not another "
-                      f"subscription; use one of {', '.join(sorted(names - {subscription['name']}))}")
+            yield Hit(
+                ("subscriptions", index, "escalate_to"),
+                f"escalate_to {target!r} is not another "
+                f"subscription; use one of {', '.join(sorted(names - {subscription['name']}))}",
+            )
 
 
 def no_match(document: Document, ctx: Context) -> Iterator[Hit]:
@@ -78,20 +93,51 @@ def no_match(document: Document, ctx: Context) -> Iterator[Hit]:
             for position, pattern in enumerate(subscription.get(field, [])):
                 if not any(fnmatchcase(name, pattern) for name in universe):
                     kind = "campaign" if "campaign" in field else "check"
-                    yield Hit(("subscriptions", index, field, position),
-                              f"{field} pattern {pattern!r} matches no {kind}; fix the pattern or remove it")
+                    yield Hit(
+                        ("subscriptions", index, field, position),
+                        f"{field} pattern {pattern!r} matches no {kind}; fix the pattern or remove it",
+                    )
 
 
 CHECKS = (
-    Check("id.duplicate", Severity.PROBLEM, "system",
-          ("campaign", "template", "functional_checks", "subscriptions", "error_codes"),
-          "Rename one of the two definitions.", duplicate_id),
-    Check("reference.unknown_source", Severity.PROBLEM, "integration", ("monitored_tables", "functional_checks", "sources"),
-          "Use a source defined in rules/sources.yaml.", unknown_source),
-    Check("reference.unknown_campaign", Severity.PROBLEM, "campaign", ("functional_checks",),
-          "Use the id of an existing campaign.", unknown_campaign),
-    Check("reference.unknown_subscription", Severity.PROBLEM, "system", ("subscriptions",),
-          "Point escalate_to at another existing subscription.", unknown_subscription),
-    Check("reference.no_match", Severity.WARNING, "system", ("subscriptions",),
-          "Correct the pattern so it matches at least one campaign or check.", no_match),
+    Check(
+        "id.duplicate",
+        Severity.PROBLEM,
+        "system",
+        ("campaign", "template", "functional_checks", "subscriptions", "error_codes"),
+        "Rename one of the two definitions.",
+        duplicate_id,
+    ),
+    Check(
+        "reference.unknown_source",
+        Severity.PROBLEM,
+        "integration",
+        ("monitored_tables", "functional_checks", "sources"),
+        "Use a source defined in rules/sources.yaml.",
+        unknown_source,
+    ),
+    Check(
+        "reference.unknown_campaign",
+        Severity.PROBLEM,
+        "campaign",
+        ("functional_checks",),
+        "Use the id of an existing campaign.",
+        unknown_campaign,
+    ),
+    Check(
+        "reference.unknown_subscription",
+        Severity.PROBLEM,
+        "system",
+        ("subscriptions",),
+        "Point escalate_to at another existing subscription.",
+        unknown_subscription,
+    ),
+    Check(
+        "reference.no_match",
+        Severity.WARNING,
+        "system",
+        ("subscriptions",),
+        "Correct the pattern so it matches at least one campaign or check.",
+        no_match,
+    ),
 )

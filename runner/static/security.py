@@ -1,4 +1,5 @@
 """No secrets in YAML: credentials belong in environment variables."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,8 @@ _SECRET_VALUE = re.compile(
     r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"  # a URL with user:password
     r"|\b\d{6,12}:[A-Za-z0-9_-]{30,}"  # a Telegram bot token
     r"|hooks\.slack\.com/services/"  # a Slack incoming-webhook URL
-    r"|\bAKIA[0-9A-Z]{16}\b"  # an AWS access key
-    , re.IGNORECASE,
+    r"|\bAKIA[0-9A-Z]{16}\b",  # an AWS access key
+    re.IGNORECASE,
 )
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|private_key)$", re.IGNORECASE)
 _ENV_REF = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(:-[^}]*)?\}$")
@@ -44,20 +45,31 @@ def inline_credentials(document: Document, ctx: Context) -> Iterator[Hit]:
         if _ENV_REF.match(text):
             continue
         if (isinstance(key, str) and _SECRET_KEY.search(key)) or _SECRET_VALUE.search(text):
-            yield Hit(path, "this looks like a credential written into the repository; move it into an "
-                      "environment variable and write ${NAME} here")
+            yield Hit(
+                path,
+                "this looks like a credential written into the repository; move it into an "
+                "environment variable and write ${NAME} here",
+            )
     if document.kind.name == "subscriptions":
         for index, subscription in enumerate(document.data["subscriptions"]):
             if subscription["channel"] != "webhook":
                 continue
             for position, recipient in enumerate(subscription["recipients"]):
                 if isinstance(recipient, str) and not _ENV_REF.match(recipient):
-                    yield Hit(("subscriptions", index, "recipients", position),
-                              "a webhook URL is a secret (anyone with it can post); write ${NAME} and set "
-                              "the URL in the environment")
+                    yield Hit(
+                        ("subscriptions", index, "recipients", position),
+                        "a webhook URL is a secret (anyone with it can post); write ${NAME} and set "
+                        "the URL in the environment",
+                    )
 
 
 CHECKS = (
-    Check("security.inline_credentials", Severity.PROBLEM, "system", tuple(kind.name for kind in KINDS),
-          "Replace the value with an environment reference ${NAME}.", inline_credentials),
+    Check(
+        "security.inline_credentials",
+        Severity.PROBLEM,
+        "system",
+        tuple(kind.name for kind in KINDS),
+        "Replace the value with an environment reference ${NAME}.",
+        inline_credentials,
+    ),
 )

@@ -1,4 +1,5 @@
 """Checks of the templates a campaign's send elements use (the SAP form checks)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ def _sends(campaign: Document, ctx: Context) -> Iterator[tuple[str, dict[str, ob
 
 def template_missing(campaign: Document, ctx: Context) -> Iterator[Hit]:
     """A send element names a template that no file in campaigns/templates/ defines."""
-    for element_id, element, template in _sends(campaign, ctx):
+    for element_id, element, _template in _sends(campaign, ctx):
         if not ctx.repo.definitions("template").get(str(element["template"])):
             yield Hit(
                 ("elements", element_id, "template"),
@@ -62,13 +63,36 @@ def template_closed(campaign: Document, ctx: Context) -> Iterator[Hit]:
 
 
 CHECKS = (
-    Check("template.missing", Severity.PROBLEM, "mailing", ("campaign",),
-          "Create the template or correct the id on the send element.", template_missing),
-    Check("template.channel_mismatch", Severity.PROBLEM, "mailing", ("campaign",),
-          "Use a template of the element's channel, or change the element's channel.", channel_mismatch),
-    Check("template.customer_type_mismatch", Severity.PROBLEM, "mailing", ("campaign",),
-          "Use a template written for the campaign's customer type, or add the type to the template.",
-          customer_type_mismatch),
-    Check("template.closed", Severity.PROBLEM, "mailing", ("campaign",),
-          "Switch the element to a current template.", template_closed),
+    Check(
+        "template.missing",
+        Severity.PROBLEM,
+        "mailing",
+        ("campaign",),
+        "Create the template or correct the id on the send element.",
+        template_missing,
+    ),
+    Check(
+        "template.channel_mismatch",
+        Severity.PROBLEM,
+        "mailing",
+        ("campaign",),
+        "Use a template of the element's channel, or change the element's channel.",
+        channel_mismatch,
+    ),
+    Check(
+        "template.customer_type_mismatch",
+        Severity.PROBLEM,
+        "mailing",
+        ("campaign",),
+        "Use a template written for the campaign's customer type, or add the type to the template.",
+        customer_type_mismatch,
+    ),
+    Check(
+        "template.closed",
+        Severity.PROBLEM,
+        "mailing",
+        ("campaign",),
+        "Switch the element to a current template.",
+        template_closed,
+    ),
 )

@@ -1,4 +1,5 @@
 """Checks of template texts: placeholders, a sample render, test markers and '0 points'."""
+
 from __future__ import annotations
 
 import re
@@ -50,12 +51,15 @@ def undeclared_placeholder(template: Document, ctx: Context) -> Iterator[Hit]:
     """The text uses a placeholder that no declared attribute provides, so the message would break or go out blank."""
     declared = set(template.data.get("attributes", {}))
     for field, source in _texts(template):
-        tree, error = _parsed(template, field, source)
+        tree, _error = _parsed(template, field, source)
         if tree is None:
             continue
         for name in sorted(meta.find_undeclared_variables(tree) - declared):
-            yield Hit((field,), f"{field} uses {{{{ {name} }}}} but attributes does not declare {name!r}; "
-                      "declare it with a type and an example, or remove it")
+            yield Hit(
+                (field,),
+                f"{field} uses {{{{ {name} }}}} but attributes does not declare {name!r}; "
+                "declare it with a type and an example, or remove it",
+            )
 
 
 def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
@@ -73,8 +77,11 @@ def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
         try:
             env.from_string(source).render(examples)
         except jinja2.TemplateError as exc:
-            yield Hit((field,), f"{field} fails to render with the example values: {exc}; "
-                      "fix the expression or the attribute's example")
+            yield Hit(
+                (field,),
+                f"{field} fails to render with the example values: {exc}; "
+                "fix the expression or the attribute's example",
+            )
 
 
 def _marker_pattern(words: list[str]) -> re.Pattern[str]:
@@ -87,8 +94,10 @@ def marker_words(template: Document, ctx: Context) -> Iterator[Hit]:
     for field, text in _sample(template):
         found = pattern.search(text)
         if found:
-            yield Hit((field,), f"{field} contains the test marker {found.group(0)!r}; "
-                      "replace the placeholder text with the real one")
+            yield Hit(
+                (field,),
+                f"{field} contains the test marker {found.group(0)!r}; replace the placeholder text with the real one",
+            )
 
 
 def zero_bonus(template: Document, ctx: Context) -> Iterator[Hit]:
@@ -98,17 +107,44 @@ def zero_bonus(template: Document, ctx: Context) -> Iterator[Hit]:
     for field, text in _sample(template):
         found = pattern.search(text)
         if found:
-            yield Hit((field,), f"{field} says {found.group(0)!r}; a message must never promise zero bonus - "
-                      "use an attribute with the real amount")
+            yield Hit(
+                (field,),
+                f"{field} says {found.group(0)!r}; a message must never promise zero bonus - "
+                "use an attribute with the real amount",
+            )
 
 
 CHECKS = (
-    Check("template.undeclared_placeholder", Severity.PROBLEM, "mailing", ("template",),
-          "Declare every placeholder under attributes (type and example), or remove it.", undeclared_placeholder),
-    Check("template.render_error", Severity.PROBLEM, "mailing", ("template",),
-          "Fix the Jinja2 syntax or the example value it fails on.", render_error),
-    Check("template.test_marker", Severity.PROBLEM, "mailing", ("template",),
-          "Remove test words and placeholder text from the template.", marker_words),
-    Check("template.zero_bonus", Severity.PROBLEM, "mailing", ("template",),
-          "Write the amount through an attribute; never a literal 0.", zero_bonus),
+    Check(
+        "template.undeclared_placeholder",
+        Severity.PROBLEM,
+        "mailing",
+        ("template",),
+        "Declare every placeholder under attributes (type and example), or remove it.",
+        undeclared_placeholder,
+    ),
+    Check(
+        "template.render_error",
+        Severity.PROBLEM,
+        "mailing",
+        ("template",),
+        "Fix the Jinja2 syntax or the example value it fails on.",
+        render_error,
+    ),
+    Check(
+        "template.test_marker",
+        Severity.PROBLEM,
+        "mailing",
+        ("template",),
+        "Remove test words and placeholder text from the template.",
+        marker_words,
+    ),
+    Check(
+        "template.zero_bonus",
+        Severity.PROBLEM,
+        "mailing",
+        ("template",),
+        "Write the amount through an attribute; never a literal 0.",
+        zero_bonus,
+    ),
 )
