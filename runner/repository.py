@@ -72,8 +72,9 @@ class Repository:
     def _ids_in(self, rel: str, kind: Kind) -> list[tuple[str, JsonPath]]:
         if kind.single_id and rel not in self._documents:
             try:
-                scanned = scan_id((self.root / rel).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
+                # an undecodable file still defines its id; its own error is reported where it is validated
+                scanned = scan_id((self.root / rel).read_bytes().decode("utf-8", errors="replace"))
+            except OSError:
                 return []
             if scanned is not None:
                 return [(scanned, ("id",))]

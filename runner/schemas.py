@@ -101,6 +101,8 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[SchemaIssue]:
         where = ".".join(str(p) for p in path)
         prefix = f"{where}: " if where else ""
         extras = _unexpected_keys(leaf)
+        if extras == [] and leaf.validator == "unevaluatedProperties":
+            continue
         if extras is not None:
             allowed = sorted(_allowed_keys(leaf))
             for extra in extras:
@@ -133,7 +135,10 @@ def _unexpected_keys(error: jsonschema.ValidationError) -> list[str] | None:
     if error.validator_value is not False:
         return None
     found = re.findall(r"'([^']+)'", error.message.split("(")[-1]) if "(" in error.message else []
-    return [key for key in found if key in error.instance] or None
+    if error.validator == "unevaluatedProperties":
+        # a field some branch declares is unevaluated only because that branch failed, which is reported
+        found = [key for key in found if key not in _allowed_keys(error)]
+    return [key for key in found if key in error.instance]
 
 
 def _allowed_keys(error: jsonschema.ValidationError) -> set[str]:

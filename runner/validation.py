@@ -9,7 +9,8 @@ from pathlib import Path
 from runner.document import Document
 from runner.errors import ExitCode, UsageError
 from runner.findings import Finding, Severity
-from runner.kinds import KINDS, kind_of
+from runner.kinds import CONFIG_DIRECTORIES, KINDS, kind_of
+from runner.positions import Locator
 from runner.repository import Repository
 from runner.static import checks_for
 from runner.static.check import Context
@@ -21,12 +22,14 @@ def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Find
     """Files to validate for the paths named on the command line.
 
     No paths: every configuration file. A schema among them: everything again, since
-    any file may now pass or fail differently. Files that are not configuration are
+    any file may now pass or fail differently. YAML files that are not configuration
+    (a misspelt rules/threshold.yaml would otherwise silently mean defaults) are
     reported once, as a warning, and skipped.
     """
     named = list(paths)
+    everything = (list(repo.files), [_unknown_file(rel) for rel in _stray_files(repo)])
     if not named:
-        return list(repo.files), []
+        return everything
     targets: list[str] = []
     skipped: list[Finding] = []
     for raw in named:
@@ -40,22 +43,26 @@ def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Find
         if path.is_dir():
             targets.extend(f for f in repo.files if rel in (".", "") or f.startswith(rel + "/"))
         elif rel.startswith(SCHEMA_DIRECTORY + "/"):
-            return list(repo.files), []
+            return everything
         elif kind_of(rel) is not None:
             targets.append(rel)
         else:
-            expected = ", ".join(kind.where for kind in KINDS)
-            skipped.append(
-                Finding(
-                    rel,
-                    1,
-                    1,
-                    "config.unknown_file",
-                    Severity.WARNING,
-                    f"not a campaign-guard configuration file, not checked; expected one of: {expected}",
-                )
-            )
+            skipped.append(_unknown_file(rel))
     return sorted(set(targets)), skipped
+
+
+def _stray_files(repo: Repository) -> list[str]:
+    found: set[str] = set()
+    for directory in CONFIG_DIRECTORIES:
+        for pattern in ("*.yaml", "*.yml"):
+            found.update(p.relative_to(repo.root).as_posix() for p in (repo.root / directory).rglob(pattern))
+    return sorted(found - set(repo.files))
+
+
+def _unknown_file(rel: str) -> Finding:
+    expected = ", ".join(kind.where for kind in KINDS)
+    message = f"not a campaign-guard configuration file, not checked; expected one of: {expected}"
+    return Finding(rel, 1, 1, "config.unknown_file", Severity.WARNING, message)
 
 
 def validate(repo: Repository, targets: Iterable[str], now: datetime) -> list[Finding]:
@@ -70,17 +77,15 @@ def schema_findings(repo: Repository) -> list[Finding]:
     """The schema files themselves, against the JSON Schema meta-schema."""
     findings = []
     for name in sorted(repo.schemas.documents):
-        for issue in repo.schemas.meta_issues(name):
-            path = f"{SCHEMA_DIRECTORY}/{name}"
+        issues = repo.schemas.meta_issues(name)
+        if not issues:
+            continue
+        locator = Locator((repo.schemas.directory / name).read_text(encoding="utf-8"))
+        for issue in issues:
+            line, column = locator.position(issue.path)
+            message = f"{'.'.join(map(str, issue.path)) or 'schema'}: {issue.message}"
             findings.append(
-                Finding(
-                    path,
-                    1,
-                    1,
-                    "schema.invalid_schema",
-                    Severity.ERROR,
-                    f"{'.'.join(map(str, issue.path)) or 'schema'}: {issue.message}",
-                )
+                Finding(f"{SCHEMA_DIRECTORY}/{name}", line, column, "schema.invalid_schema", Severity.ERROR, message)
             )
     return findings
 

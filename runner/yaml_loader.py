@@ -18,7 +18,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_EXPANDED_NODES = 100_000
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_ALIAS = re.compile(r"(?<![\w*&])\*[^\s,\[\]{}]+")
+_ALIAS = re.compile(r"(?:^|(?<=[\s\[,{:]))\*[A-Za-z0-9_-]+", re.MULTILINE)
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 

@@ -155,3 +155,11 @@ def test_validation_never_modifies_files(repo_copy: Path):
     run_cli("validate", "--now", NOW, cwd=repo_copy)
     after = {p: p.read_bytes() for p in repo_copy.rglob("*") if p.is_file() and p.name != "broken.yaml"}
     assert after == before
+
+
+def test_a_misspelt_rules_file_is_reported_in_whole_repository_runs(repo_copy: Path):
+    (repo_copy / "rules/threshold.yaml").write_text("max_bonus_per_client: 100\n", encoding="utf-8")
+    result = run_cli("validate", "--format", "json", "--now", NOW, cwd=repo_copy)
+    assert findings(result) == [("rules/threshold.yaml", 1, "config.unknown_file")]
+    assert result.returncode == 0
+    assert run_cli("validate", "--strict", "--now", NOW, cwd=repo_copy).returncode == 2

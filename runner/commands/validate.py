@@ -10,15 +10,13 @@ from pathlib import Path
 from runner.errors import ExitCode
 from runner.reporters import REPORTERS
 from runner.repository import Repository
-from runner.validation import SCHEMA_DIRECTORY, exit_code, schema_findings, select, validate
+from runner.validation import exit_code, schema_findings, select, validate
 
 
 def run(root: Path, paths: Sequence[str], *, output_format: str, strict: bool, now: datetime) -> ExitCode:
     repo = Repository(root)
-    targets, findings = select(repo, paths)
-    if not paths or any(Path(p).resolve().is_relative_to((root / SCHEMA_DIRECTORY).resolve()) for p in paths):
-        findings += schema_findings(repo)
-    findings += validate(repo, targets, now)
-    findings.sort()
+    targets, skipped = select(repo, paths)
+    # a broken schema cannot judge any file: report it alone
+    findings = schema_findings(repo) or sorted(skipped + validate(repo, targets, now))
     sys.stdout.write(REPORTERS[output_format](findings))
     return exit_code(findings, strict=strict)

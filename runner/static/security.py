@@ -55,7 +55,8 @@ def inline_credentials(document: Document, ctx: Context) -> Iterator[Hit]:
             if subscription["channel"] != "webhook":
                 continue
             for position, recipient in enumerate(subscription["recipients"]):
-                if isinstance(recipient, str) and not _ENV_REF.match(recipient):
+                # a URL the pattern above already matched (Slack) is reported once, not twice
+                if isinstance(recipient, str) and not _ENV_REF.match(recipient) and not _SECRET_VALUE.search(recipient):
                     yield Hit(
                         ("subscriptions", index, "recipients", position),
                         "a webhook URL is a secret (anyone with it can post); write ${NAME} and set "

@@ -103,7 +103,8 @@ def marker_words(template: Document, ctx: Context) -> Iterator[Hit]:
 def zero_bonus(template: Document, ctx: Context) -> Iterator[Hit]:
     """The rendered text promises zero bonus points ("0 баллов"), literally or through a zero example."""
     words = "|".join(re.escape(w) for w in ctx.repo.thresholds["zero_bonus_words"])
-    pattern = re.compile(r"(?<![\d.,])0+\s*(?:" + words + ")", re.IGNORECASE)
+    # not the last group of a number written with spaces, as Russian texts do: "1 000 бонусов"
+    pattern = re.compile(r"(?<![\d.,])(?<!\d\s)0+\s*(?:" + words + ")", re.IGNORECASE)
     for field, text in _sample(template):
         found = pattern.search(text)
         if found:
