@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -49,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
     validate.add_argument(
+        "--jobs",
+        type=int,
+        default=min(os.cpu_count() or 1, 8),
+        metavar="N",
+        help="worker processes for large repositories (default: the number of CPUs, at most 8)",
+    )
+    validate.add_argument(
         "--now",
         type=_moment,
         default=None,
@@ -74,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from runner.commands import validate
 
             now = args.now or datetime.now(UTC)
-            return validate.run(args.root, args.paths, output_format=args.output_format, strict=args.strict, now=now)
+            return validate.run(
+                args.root, args.paths, output_format=args.output_format, strict=args.strict, now=now, jobs=args.jobs
+            )
         if args.command == "docs":
             from runner.commands import docs
 

@@ -30,21 +30,27 @@ class Repository:
         self._documents: dict[str, Document] = {}
 
     @cached_property
-    def files(self) -> list[str]:
-        """Every configuration file, as sorted repository-relative paths."""
-        found: set[str] = set()
+    def _kinds(self) -> dict[str, Kind]:
+        """Every configuration file (repository-relative, sorted) and its kind."""
+        found: dict[str, Kind] = {}
         for kind in KINDS:
             directory = self.root / kind.directory
             for pattern in (kind.file_pattern, kind.file_pattern.replace(".yaml", ".yml")):
-                found.update(p.relative_to(self.root).as_posix() for p in directory.glob(pattern) if p.is_file())
-        return sorted(found)
+                found.update(
+                    (p.relative_to(self.root).as_posix(), kind) for p in directory.glob(pattern) if p.is_file()
+                )
+        return dict(sorted(found.items()))
+
+    @cached_property
+    def files(self) -> list[str]:
+        return list(self._kinds)
 
     def files_of(self, kind: Kind) -> list[str]:
-        return [rel for rel in self.files if kind_of(rel) == kind]
+        return [rel for rel, found in self._kinds.items() if found is kind]
 
     def document(self, rel: str) -> Document:
         if rel not in self._documents:
-            kind = kind_of(rel)
+            kind = self._kinds.get(rel) or kind_of(rel)
             assert kind is not None, rel
             document = Document.read(self.root, rel, kind)
             if document.error is None:
@@ -62,9 +68,7 @@ class Repository:
     @cached_property
     def _definitions(self) -> dict[str, dict[str, list[tuple[str, JsonPath]]]]:
         index: dict[str, dict[str, list[tuple[str, JsonPath]]]] = {kind.name: {} for kind in KINDS}
-        for rel in self.files:
-            kind = kind_of(rel)
-            assert kind is not None
+        for rel, kind in self._kinds.items():
             for found_id, path in self._ids_in(rel, kind):
                 index[kind.name].setdefault(found_id, []).append((rel, path))
         return index

@@ -104,14 +104,16 @@ class Compiler:
         checks = [check for check in compiled if check is not None]
         if "unevaluatedProperties" in schema:
             checks.append(self._unevaluated(base, schema))
-        return lambda value: all(check(value) for check in checks)
+        return _all_of(checks)
 
     def _ref(self, base: str, ref: str) -> Predicate:
         key = (base, ref)
         if key not in self._cache:
-            self._cache[key] = _never  # a recursive $ref finds the key and links lazily below
+            self._cache[key] = _never  # a recursive $ref finds this marker and links lazily below
             target_base, target = self._resolve(base, ref)
             self._cache[key] = self.compile(target_base, target)
+        if self._cache[key] is not _never:
+            return self._cache[key]
         compiled = self._cache
         return lambda value: compiled[key](value)
 
@@ -121,10 +123,18 @@ class Compiler:
             return self._ref(base, arg)
         if key == "type":
             names = [arg] if isinstance(arg, str) else list(arg)
+            if len(names) == 1 and names[0] in _PLAIN_TYPES:
+                plain = _PLAIN_TYPES[names[0]]
+                return lambda v: isinstance(v, plain)
             return lambda v: any(_is_type(v, n) for n in names)
         if key == "enum":
+            if all(isinstance(option, str) for option in arg):
+                options = frozenset(arg)
+                return lambda v: isinstance(v, str) and v in options
             return lambda v: any(_same(v, option) for option in arg)
         if key == "const":
+            if isinstance(arg, str):
+                return lambda v: v == arg and isinstance(v, str)
             return lambda v: _same(v, arg)
         if key == "pattern":
             search = re.compile(arg).search
@@ -151,12 +161,30 @@ class Compiler:
             return (lambda v: not isinstance(v, list) or _unique(v)) if arg else None
         if key == "items":
             item = self.compile(base, arg)
-            return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+
+            def items(v: Any) -> bool:
+                if isinstance(v, list):
+                    for x in v:
+                        if not item(x):
+                            return False
+                return True
+
+            return items
         if key == "required":
-            return lambda v: not isinstance(v, dict) or all(name in v for name in arg)
+            required = frozenset(arg)
+            return lambda v: not isinstance(v, dict) or required <= v.keys()
         if key == "properties":
             props = {name: self.compile(base, sub) for name, sub in arg.items()}
-            return lambda v: not isinstance(v, dict) or all(props[k](x) for k, x in v.items() if k in props)
+
+            def properties(v: Any) -> bool:
+                if isinstance(v, dict):
+                    for k, x in v.items():
+                        check = props.get(k)
+                        if check is not None and not check(x):
+                            return False
+                return True
+
+            return properties
         if key == "patternProperties":
             pats = [(re.compile(p).search, self.compile(base, sub)) for p, sub in arg.items()]
             return lambda v: (
@@ -170,7 +198,7 @@ class Compiler:
         if key in ("allOf", "anyOf", "oneOf"):
             subs = [self.compile(base, sub) for sub in arg]
             if key == "allOf":
-                return lambda v: all(s(v) for s in subs)
+                return _all_of(subs)
             if key == "anyOf":
                 return lambda v: any(s(v) for s in subs)
             return lambda v: sum(1 for s in subs if s(v)) == 1
@@ -227,6 +255,22 @@ class Compiler:
             return all(k in allowed for k in v)
 
         return check
+
+
+_PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list}
+
+
+def _all_of(checks: list[Predicate]) -> Predicate:
+    if len(checks) == 1:
+        return checks[0]
+
+    def every(v: Any) -> bool:
+        for check in checks:  # noqa: SIM110  # a plain loop: no generator per call on the hot path
+            if not check(v):
+                return False
+        return True
+
+    return every
 
 
 def _never(_value: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +66,32 @@ def _unknown_file(rel: str) -> Finding:
     return Finding(rel, 1, 1, "config.unknown_file", Severity.WARNING, message)
 
 
-def validate(repo: Repository, targets: Iterable[str], now: datetime) -> list[Finding]:
+PARALLEL_MINIMUM = 200  # below this many files, starting workers costs more than it saves
+_shared: tuple[Repository, datetime] | None = None  # what forked workers inherit
+
+
+def validate(repo: Repository, targets: Iterable[str], now: datetime, *, jobs: int = 1) -> list[Finding]:
+    """Findings of the target files; large runs are split over forked worker processes."""
+    targets = list(targets)
+    if jobs < 2 or len(targets) < PARALLEL_MINIMUM or "fork" not in multiprocessing.get_all_start_methods():
+        return _validate_many(repo, targets, now)
+    global _shared
+    repo.definitions("campaign")  # build the shared index once, before the workers inherit it
+    _shared = (repo, now)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_validate_in_worker, [targets[start::jobs] for start in range(jobs)])
+    finally:
+        _shared = None
+    return sorted(finding for part in parts for finding in part)
+
+
+def _validate_in_worker(targets: list[str]) -> list[Finding]:
+    assert _shared is not None
+    return _validate_many(_shared[0], targets, _shared[1])
+
+
+def _validate_many(repo: Repository, targets: list[str], now: datetime) -> list[Finding]:
     context = Context(repo, now)
     findings: list[Finding] = []
     for rel in targets:

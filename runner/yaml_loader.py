@@ -35,21 +35,17 @@ class YamlError(Exception):
 
 class _ConfigLoader(_Loader):  # type: ignore[misc]  # libyaml's class is untyped
     duplicates: list[tuple[str, yaml.Mark]]
-    aliases: int
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
-                    self.duplicates.append((key_node.value, key_node.start_mark))
-                seen.add(key_node.value)
-        return dict(super().construct_mapping(node, deep=deep))
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects:
-            self.aliases += 1
-        return super().construct_object(node, deep=deep)
+        keys = [key.value for key, _value in node.value if isinstance(key, yaml.ScalarNode)]
+        if len(keys) != len(set(keys)):
+            seen: set[str] = set()
+            for key, _value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    self.duplicates.append((key.value, key.start_mark))
+                seen.add(key.value)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def _yaml12_resolvers() -> dict[Any, list[tuple[str, Any]]]:
@@ -93,7 +89,6 @@ def parse(text: str) -> Any:
     """Parse one YAML document into plain Python data."""
     loader = _ConfigLoader(text)
     loader.duplicates = []
-    loader.aliases = 0
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -113,14 +108,13 @@ def parse(text: str) -> Any:
             mark.line + 1,
             mark.column + 1,
         )
-    if loader.aliases:
+    first_alias = _ALIAS.search(text) if "*" in text else None
+    if first_alias:  # aliases share objects: only then can the data be larger than the text
         try:
             _refuse_alias_bomb(data)
         except YamlError as exc:
-            first_alias = _ALIAS.search(text)
-            if first_alias:
-                exc.line = text.count("\n", 0, first_alias.start()) + 1
-                exc.column = first_alias.start() - (text.rfind("\n", 0, first_alias.start()) + 1) + 1
+            exc.line = text.count("\n", 0, first_alias.start()) + 1
+            exc.column = first_alias.start() - (text.rfind("\n", 0, first_alias.start()) + 1) + 1
             raise
     return data
 

@@ -163,3 +163,25 @@ def test_a_misspelt_rules_file_is_reported_in_whole_repository_runs(repo_copy: P
     assert findings(result) == [("rules/threshold.yaml", 1, "config.unknown_file")]
     assert result.returncode == 0
     assert run_cli("validate", "--strict", "--now", NOW, cwd=repo_copy).returncode == 2
+
+
+def test_worker_processes_find_exactly_what_one_process_finds(repo_copy: Path, monkeypatch):
+    from datetime import datetime
+
+    from runner import validation
+    from runner.repository import Repository
+
+    edits = [
+        ("welcome_chain", "    max_clients: 15000\n", ""),
+        ("vip_bonus_accrual", "amount: 1500", "amount: 1000000"),
+    ]
+    for name, old, new in edits:
+        path = repo_copy / f"campaigns/{name}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    monkeypatch.setattr(validation, "PARALLEL_MINIMUM", 0)
+    now = datetime.fromisoformat(NOW)
+    serial = validation.validate(Repository(repo_copy), Repository(repo_copy).files, now, jobs=1)
+    repo = Repository(repo_copy)
+    parallel = validation.validate(repo, repo.files, now, jobs=3)
+    assert parallel == serial
+    assert {f.check_id for f in parallel} == {"element.max_clients_missing", "bonus.above_cap"}

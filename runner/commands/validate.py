@@ -13,10 +13,10 @@ from runner.repository import Repository
 from runner.validation import exit_code, schema_findings, select, validate
 
 
-def run(root: Path, paths: Sequence[str], *, output_format: str, strict: bool, now: datetime) -> ExitCode:
+def run(root: Path, paths: Sequence[str], *, output_format: str, strict: bool, now: datetime, jobs: int) -> ExitCode:
     repo = Repository(root)
     targets, skipped = select(repo, paths)
     # a broken schema cannot judge any file: report it alone
-    findings = schema_findings(repo) or sorted(skipped + validate(repo, targets, now))
+    findings = schema_findings(repo) or sorted(skipped + validate(repo, targets, now, jobs=jobs))
     sys.stdout.write(REPORTERS[output_format](findings))
     return exit_code(findings, strict=strict)

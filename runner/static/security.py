@@ -20,6 +20,8 @@ _SECRET_VALUE = re.compile(
     re.IGNORECASE,
 )
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|private_key)$", re.IGNORECASE)
+_TELEGRAM_TOKEN = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}")
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "hooks.slack.com", "akia")
 _ENV_REF = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(:-[^}]*)?\}$")
 
 
@@ -41,7 +43,24 @@ def _strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any, s
 
 def inline_credentials(document: Document, ctx: Context) -> Iterator[Hit]:
     """A password, token or secret URL written into a file instead of an environment reference."""
-    for path, key, text in _strings(document.data):
+    if _might_hold_secrets(document.text):
+        yield from _credentials_in(document.data)
+    if document.kind.name == "subscriptions":
+        yield from _literal_webhooks(document.data)
+
+
+def _might_hold_secrets(text: str) -> bool:
+    """A cheap look at the raw text; most files hold nothing secret-looking and skip the walk."""
+    lowered = text.lower()
+    return (
+        any(word in lowered for word in _SECRET_WORDS)
+        or ("://" in text and "@" in text)
+        or _TELEGRAM_TOKEN.search(text) is not None
+    )
+
+
+def _credentials_in(data: Any) -> Iterator[Hit]:
+    for path, key, text in _strings(data):
         if _ENV_REF.match(text):
             continue
         if (isinstance(key, str) and _SECRET_KEY.search(key)) or _SECRET_VALUE.search(text):
@@ -50,18 +69,20 @@ def inline_credentials(document: Document, ctx: Context) -> Iterator[Hit]:
                 "this looks like a credential written into the repository; move it into an "
                 "environment variable and write ${NAME} here",
             )
-    if document.kind.name == "subscriptions":
-        for index, subscription in enumerate(document.data["subscriptions"]):
-            if subscription["channel"] != "webhook":
-                continue
-            for position, recipient in enumerate(subscription["recipients"]):
-                # a URL the pattern above already matched (Slack) is reported once, not twice
-                if isinstance(recipient, str) and not _ENV_REF.match(recipient) and not _SECRET_VALUE.search(recipient):
-                    yield Hit(
-                        ("subscriptions", index, "recipients", position),
-                        "a webhook URL is a secret (anyone with it can post); write ${NAME} and set "
-                        "the URL in the environment",
-                    )
+
+
+def _literal_webhooks(data: Any) -> Iterator[Hit]:
+    for index, subscription in enumerate(data["subscriptions"]):
+        if subscription["channel"] != "webhook":
+            continue
+        for position, recipient in enumerate(subscription["recipients"]):
+            # a URL the pattern above already matched (Slack) is reported once, not twice
+            if isinstance(recipient, str) and not _ENV_REF.match(recipient) and not _SECRET_VALUE.search(recipient):
+                yield Hit(
+                    ("subscriptions", index, "recipients", position),
+                    "a webhook URL is a secret (anyone with it can post); write ${NAME} and set "
+                    "the URL in the environment",
+                )
 
 
 CHECKS = (
