@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark `campaign-guard validate` on a large generated configuration repository.
 
-    python bench/validate_bench.py [--campaigns 2000] [--repeat 5] [--json PATH] [--keep]
+    python bench/validate_bench.py [--campaigns 2000] [--repeat 5] [--json PATH] [--keep] [--inherit-env]
 
 Builds, in a temporary directory, a repository of N campaigns (copies of the example
 campaigns in campaigns/*.yaml with unique ids and file names), the example templates
@@ -12,7 +12,7 @@ whole processes (cwd = the generated repository, interpreter = sys.executable):
   b. python -m runner validate campaigns/<one>    one changed file (what pre-commit does)
   c. parse floor: one python -c process that imports yaml and loads every campaign,
      template and rules file with yaml.load(text, Loader=yaml.CSafeLoader)
-  d. check-jsonschema --schemafile schemas/campaign.schema.json campaigns/*.yaml
+  d. check-jsonschema --schemafile schemas/campaign.schema.json --disable-formats date-time campaigns/*.yaml
 
 and prints a Markdown table with the targets (a) <= 1.5 x (c), (d) / (a) >= 5 and
 (b) <= 0.5 s, judged on medians. Uses hyperfine when it is on PATH, otherwise
@@ -21,14 +21,17 @@ interleaved round-robin so that drift of the machine hits every measurement alik
 
 Only the standard library and what campaign-guard already depends on.
 """
+
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -64,6 +67,7 @@ class Measurement:
     argv: list[str]
     expected_rc: int = 0
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system of the process and its children
 
     @property
     def median(self) -> float:
@@ -72,6 +76,10 @@ class Measurement:
     @property
     def min(self) -> float:
         return min(self.times)
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu else None
 
 
 # --------------------------------------------------------------------------- build
@@ -139,10 +147,15 @@ def sanity_checks(root: Path, scratch: Path, measurements: list[Measurement]) ->
     if ok.returncode != 0:
         raise SystemExit(f"check-jsonschema rejects an intact campaign:\n{ok.stdout}{ok.stderr}")
     if bad.returncode != 1 or "$.id" not in bad.stdout or "does not match" not in bad.stdout:
-        raise SystemExit("check-jsonschema did not report the id that violates common.schema.json#/$defs/id; "
-                         f"the relative $ref is not resolved:\n{bad.stdout}{bad.stderr}")
-    print("  ok check-jsonschema resolves common.schema.json: intact copy exit 0, "
-          f"broken copy exit {bad.returncode} ({bad.stdout.strip().splitlines()[-1].strip()})", file=sys.stderr)
+        raise SystemExit(
+            "check-jsonschema did not report the id that violates common.schema.json#/$defs/id; "
+            f"the relative $ref is not resolved:\n{bad.stdout}{bad.stderr}"
+        )
+    print(
+        "  ok check-jsonschema resolves common.schema.json: intact copy exit 0, "
+        f"broken copy exit {bad.returncode} ({bad.stdout.strip().splitlines()[-1].strip()})",
+        file=sys.stderr,
+    )
 
     # campaign-guard must catch the same fault (otherwise (a) would be cheaper by doing less).
     shutil.copy(broken, root / "campaigns" / "zz_broken_ref.yaml")
@@ -164,28 +177,65 @@ def time_with_perf_counter(measurements: list[Measurement], root: Path, repeat: 
         run_quiet(m.argv, root)
     for _ in range(repeat):
         for m in measurements:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            done = subprocess.run(m.argv, cwd=root, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, check=False)
+            done = subprocess.run(
+                m.argv, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+            )
             elapsed = time.perf_counter() - start
             if done.returncode != m.expected_rc:
                 raise SystemExit(f"({m.key}) exited {done.returncode} during timing")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             m.times.append(elapsed)
+            m.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
-def time_with_hyperfine(hyperfine: str, measurements: list[Measurement], root: Path, repeat: int,
-                        scratch: Path) -> None:
+def time_with_hyperfine(
+    hyperfine: str, measurements: list[Measurement], root: Path, repeat: int, scratch: Path
+) -> None:
     for m in measurements:
         export = scratch / f"hyperfine_{m.key}.json"
         command = shlex.join(m.argv)
-        subprocess.run([hyperfine, "--warmup", "1", "--runs", str(repeat), "--style", "none",
-                        "--export-json", str(export), command], cwd=root, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                hyperfine,
+                "--warmup",
+                "1",
+                "--runs",
+                str(repeat),
+                "--style",
+                "none",
+                "--export-json",
+                str(export),
+                command,
+            ],
+            cwd=root,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         result = json.loads(export.read_text())["results"][0]
         m.times = list(result["times"])
+        m.cpu = [result["user"] + result["system"]]  # hyperfine reports only the mean
 
 
 # --------------------------------------------------------------------------- report
+
+
+def code_version() -> str:
+    """The commit of the checkout being measured plus a digest of its runner/ and schemas/.
+
+    The package is installed editable, so a commit or an edit landing during a run changes
+    what is timed; main() compares this before and after and warns. Commits that touch
+    neither directory leave the digest alone.
+    """
+    try:
+        head = run_quiet(["git", "rev-parse", "--short", "HEAD"], SOURCE).stdout.strip()
+        trees = run_quiet(["git", "rev-parse", "HEAD:runner", "HEAD:schemas"], SOURCE).stdout
+        diff = run_quiet(["git", "diff", "HEAD", "--", "runner", "schemas"], SOURCE).stdout
+    except OSError:
+        return "unknown"
+    digest = hashlib.sha1((trees + diff).encode()).hexdigest()[:10]
+    return f"{head or 'unknown'} (runner+schemas {digest}{', uncommitted changes' if diff else ''})"
 
 
 def machine() -> dict[str, object]:
@@ -221,11 +271,12 @@ def targets(by_key: dict[str, Measurement]) -> list[dict[str, object]]:
 
 def markdown(measurements: list[Measurement], results: list[dict[str, object]], repeat: int) -> str:
     lines = [
-        "| measurement | median (s) | min (s) |",
-        "|---|---:|---:|",
+        "| measurement | median (s) | min (s) | CPU user+sys, median (s) |",
+        "|---|---:|---:|---:|",
     ]
     for m in measurements:
-        lines.append(f"| ({m.key}) {m.label} | {m.median:.3f} | {m.min:.3f} |")
+        cpu = "-" if m.cpu_median is None else f"{m.cpu_median:.3f}"
+        lines.append(f"| ({m.key}) {m.label} | {m.median:.3f} | {m.min:.3f} | {cpu} |")
     lines += ["", "| target (on medians) | measured | verdict |", "|---|---:|---|"]
     for r in results:
         lines.append(f"| {r['target']} | {r['shown']} | {'met' if r['met'] else '**MISSED**'} |")
@@ -238,12 +289,26 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default 5)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the raw numbers here")
     parser.add_argument("--keep", action="store_true", help="keep the generated repository and print its path")
+    parser.add_argument(
+        "--inherit-env",
+        action="store_true",
+        help="run the commands in this environment as is (default: unset PYTHONDONTWRITEBYTECODE and keep a .pyc "
+        "cache in the temporary directory, like a developer machine)",
+    )
     parser.add_argument("--no-hyperfine", action="store_true", help="time with perf_counter even if hyperfine exists")
     args = parser.parse_args()
     if args.campaigns < 1 or args.repeat < 1:
         parser.error("--campaigns and --repeat must be at least 1")
 
     workdir = Path(tempfile.mkdtemp(prefix="campaign-guard-bench-"))
+    if not args.inherit_env:
+        # Measure what a developer's machine or a pre-commit environment sees: compiled .pyc
+        # files. With PYTHONDONTWRITEBYTECODE set (as in some containers) and an editable
+        # install, every run would compile runner/ from source again. The cache goes to the
+        # temporary directory so that nothing is written next to the sources; the warm-up
+        # run fills it. This applies to every measured command alike.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
     try:
         root = workdir / "repo"
         scratch = workdir / "scratch"
@@ -257,24 +322,48 @@ def main() -> int:
             Measurement("a", "`python -m runner validate` (whole repository)", [py, "-m", "runner", "validate"]),
             Measurement("b", f"`python -m runner validate {one}` (one file)", [py, "-m", "runner", "validate", one]),
             Measurement("c", "parse floor: `python -c` yaml.load(CSafeLoader) of every file", [py, "-c", PARSE_FLOOR]),
-            Measurement("d", "`check-jsonschema --schemafile schemas/campaign.schema.json campaigns/*.yaml`",
-                        [cjs, "--schemafile", "schemas/campaign.schema.json", *CHECK_JSONSCHEMA_FLAGS,
-                         *(f"campaigns/{n}" for n in names)]),
+            Measurement(
+                "d",
+                "`check-jsonschema --schemafile schemas/campaign.schema.json --disable-formats date-time "
+                "campaigns/*.yaml`",
+                [
+                    cjs,
+                    "--schemafile",
+                    "schemas/campaign.schema.json",
+                    *CHECK_JSONSCHEMA_FLAGS,
+                    *(f"campaigns/{n}" for n in names),
+                ],
+            ),
         ]
-        files = len(names) + len(list((root / "campaigns/templates").glob("*.yaml"))) + len(
-            list((root / "rules").glob("*.yaml")))
+        files = (
+            len(names)
+            + len(list((root / "campaigns/templates").glob("*.yaml")))
+            + len(list((root / "rules").glob("*.yaml")))
+        )
         print(f"repository: {root} ({args.campaigns} campaigns, {files} YAML files)", file=sys.stderr)
+        version_before = code_version()
+        print(f"campaign-guard checkout: {version_before}", file=sys.stderr)
         print("sanity checks:", file=sys.stderr)
         sanity_checks(root, scratch, measurements)
 
         hyperfine = None if args.no_hyperfine else shutil.which("hyperfine")
-        print(f"timing with {'hyperfine' if hyperfine else 'time.perf_counter over subprocess runs'}, "
-              f"{args.repeat} runs each after 1 warm-up ...", file=sys.stderr)
+        print(
+            f"timing with {'hyperfine' if hyperfine else 'time.perf_counter over subprocess runs'}, "
+            f"{args.repeat} runs each after 1 warm-up ...",
+            file=sys.stderr,
+        )
         if hyperfine:
             time_with_hyperfine(hyperfine, measurements, root, args.repeat, scratch)
         else:
             time_with_perf_counter(measurements, root, args.repeat)
 
+        version_after = code_version()
+        if version_after != version_before:
+            print(
+                f"WARNING: the checkout changed during the run ({version_before} -> {version_after}); "
+                "the numbers mix two versions, run again",
+                file=sys.stderr,
+            )
         by_key = {m.key: m for m in measurements}
         results = targets(by_key)
         print(markdown(measurements, results, args.repeat))
@@ -282,16 +371,27 @@ def main() -> int:
         if args.json:
             payload = {
                 "benchmark": "validate",
-                "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                 "campaigns": args.campaigns,
                 "yaml_files": files,
                 "repeat": args.repeat,
                 "timer": "hyperfine" if hyperfine else "perf_counter",
                 "machine": machine(),
+                "campaign_guard_commit": version_before,
+                "checkout_changed_during_run": version_after != version_before,
                 "check_jsonschema_flags": list(CHECK_JSONSCHEMA_FLAGS),
+                "bytecode_cache": "inherited environment"
+                if args.inherit_env
+                else "PYTHONPYCACHEPREFIX in the temp dir",
                 "measurements": {
-                    m.key: {"label": m.label, "argv": [*m.argv[:6], "..."] if len(m.argv) > 8 else m.argv,
-                            "times": m.times, "median": m.median, "min": m.min}
+                    m.key: {
+                        "label": m.label,
+                        "argv": [*m.argv[:5], "campaigns/*.yaml"] if m.key == "d" else m.argv,
+                        "times": m.times,
+                        "cpu_times": m.cpu,
+                        "median": m.median,
+                        "min": m.min,
+                    }
                     for m in measurements
                 },
                 "targets": results,

@@ -68,6 +68,7 @@ KINDS: tuple[Kind, ...] = (
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 CONFIG_DIRECTORIES = ("campaigns", "rules")
+SCHEMA_DIRECTORY = "schemas"
 
 
 def kind_of(rel: str) -> Kind | None:

@@ -10,13 +10,10 @@ from pathlib import Path
 from runner.document import Document
 from runner.errors import ExitCode, UsageError
 from runner.findings import Finding, Severity
-from runner.kinds import CONFIG_DIRECTORIES, KINDS, kind_of
-from runner.positions import Locator
+from runner.kinds import CONFIG_DIRECTORIES, KINDS, SCHEMA_DIRECTORY, kind_of
 from runner.repository import Repository
 from runner.static import checks_for
 from runner.static.check import Context
-
-SCHEMA_DIRECTORY = "schemas"
 
 
 def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Finding]]:
@@ -97,23 +94,6 @@ def _validate_many(repo: Repository, targets: list[str], now: datetime) -> list[
     for rel in targets:
         findings.extend(_validate_one(repo.document(rel), repo, context))
     return sorted(findings)
-
-
-def schema_findings(repo: Repository) -> list[Finding]:
-    """The schema files themselves, against the JSON Schema meta-schema."""
-    findings = []
-    for name in sorted(repo.schemas.documents):
-        issues = repo.schemas.meta_issues(name)
-        if not issues:
-            continue
-        locator = Locator((repo.schemas.directory / name).read_text(encoding="utf-8"))
-        for issue in issues:
-            line, column = locator.position(issue.path)
-            message = f"{'.'.join(map(str, issue.path)) or 'schema'}: {issue.message}"
-            findings.append(
-                Finding(f"{SCHEMA_DIRECTORY}/{name}", line, column, "schema.invalid_schema", Severity.ERROR, message)
-            )
-    return findings
 
 
 def _validate_one(document: Document, repo: Repository, context: Context) -> Iterator[Finding]:

@@ -153,8 +153,25 @@ def test_validation_never_modifies_files(repo_copy: Path):
     before = {p: p.read_bytes() for p in repo_copy.rglob("*") if p.is_file()}
     (repo_copy / "campaigns/broken.yaml").write_bytes(b"id: a\nid: b\n")
     run_cli("validate", "--now", NOW, cwd=repo_copy)
-    after = {p: p.read_bytes() for p in repo_copy.rglob("*") if p.is_file() and p.name != "broken.yaml"}
+    after = {
+        p: p.read_bytes()
+        for p in repo_copy.rglob("*")
+        if p.is_file() and p.name != "broken.yaml" and ".campaign-guard" not in p.parts
+    }
     assert after == before
+
+
+def test_schemas_remembered_as_valid_are_checked_again_once_edited(repo_copy: Path):
+    assert run_cli("validate", "--now", NOW, cwd=repo_copy).returncode == 0
+    cache = repo_copy / ".campaign-guard/cache/valid-schemas.txt"
+    assert len(cache.read_text(encoding="utf-8").split()) == len(list((repo_copy / "schemas").glob("*.json")))
+    schema = repo_copy / "schemas/thresholds.schema.json"
+    schema.write_text(
+        schema.read_text(encoding="utf-8").replace('"minimum": 1,', '"minimum": "1",', 1), encoding="utf-8"
+    )
+    result = run_cli("validate", "--format", "json", "campaigns/welcome_chain.yaml", "--now", NOW, cwd=repo_copy)
+    assert result.returncode == 3
+    assert [(p, c) for p, _l, c in findings(result)] == [("schemas/thresholds.schema.json", "schema.invalid_schema")]
 
 
 def test_a_misspelt_rules_file_is_reported_in_whole_repository_runs(repo_copy: Path):

@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from runner.errors import ExitCode
+from runner.meta_schema import schema_findings
 from runner.reporters import REPORTERS
 from runner.repository import Repository
-from runner.validation import exit_code, schema_findings, select, validate
+from runner.validation import exit_code, select, validate
 
 
 def run(root: Path, paths: Sequence[str], *, output_format: str, strict: bool, now: datetime, jobs: int) -> ExitCode:
