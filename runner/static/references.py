@@ -12,6 +12,9 @@ from runner.positions import JsonPath
 from runner.static.check import Check, Context, Hit
 
 
+_LABELS = {"functional_checks": "functional check", "subscriptions": "subscription", "error_codes": "error code"}
+
+
 def duplicate_id(document: Document, ctx: Context) -> Iterator[Hit]:
     """Two definitions share one id (a campaign, template, check, subscription or error code).
 
@@ -24,7 +27,7 @@ def duplicate_id(document: Document, ctx: Context) -> Iterator[Hit]:
             line, _ = ctx.repo.document(rel).position(other)
             yield Hit(
                 path,
-                f"{document.kind.name.replace('_', ' ')} id {found_id!r} is also defined at "
+                f"{_LABELS.get(document.kind.name, document.kind.name)} id {found_id!r} is also defined at "
                 f"{rel}:{line}; ids must be unique across the repository - rename one",
             )
 

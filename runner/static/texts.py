@@ -79,7 +79,7 @@ def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
         except jinja2.TemplateError as exc:
             yield Hit(
                 (field,),
-                f"{field} fails to render with the example values: {exc}; "
+                f"{field} fails to render with the example values: {str(exc).rstrip('.')}; "
                 "fix the expression or the attribute's example",
             )
 
