@@ -11,7 +11,6 @@ from runner.findings import Severity
 from runner.positions import JsonPath
 from runner.static.check import Check, Context, Hit
 
-
 _LABELS = {"functional_checks": "functional check", "subscriptions": "subscription", "error_codes": "error code"}
 
 
