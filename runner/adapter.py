@@ -1,0 +1,50 @@
+"""What a data source offers the check engine, and the error it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Executable, FromClause
+
+    from runner.sources import SourceConfig
+
+
+class SourceError(Exception):
+    """A source could not answer: unreachable, refused, missing table or column, too slow.
+
+    Names the source and the check, so that one failing source does not hide the others.
+    """
+
+    def __init__(self, source: str, check: str | None, message: str) -> None:
+        self.source = source
+        self.check = check
+        self.message = message
+        about = f" (check {check})" if check else ""
+        super().__init__(f"source {source!r}{about}: {message}")
+
+
+class Adapter(Protocol):
+    name: str
+
+    def dataset(self, name: str) -> FromClause:
+        """The logical dataset, with the contract's column names, to build queries on."""
+        ...
+
+    def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
+        """Rows of a query; raises SourceError."""
+        ...
+
+    def run_statements(self, statements: Sequence[str], *, check: str | None = None) -> None:
+        """Run configured statements (stop/start actions) in one transaction; raises SourceError."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_adapter(config: SourceConfig) -> Adapter:
+    """Every URL is a SQLAlchemy URL today; other adapters would be chosen here by scheme."""
+    from runner.sql_adapter import SqlAlchemyAdapter
+
+    return SqlAlchemyAdapter(config)

@@ -1,0 +1,23 @@
+"""${NAME} and ${NAME:-default}: how configuration names a secret without holding it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from runner.errors import UsageError
+
+_REFERENCE = re.compile(r"^\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}$")
+
+
+def expand(value: str, environ: Mapping[str, str], *, where: str) -> str:
+    """The value a reference stands for; like compose files, ':-' also covers an empty variable."""
+    match = _REFERENCE.match(value)
+    if match is None:
+        return value
+    name, default = match.group("name"), match.group("default")
+    if environ.get(name):
+        return environ[name]
+    if default is not None:
+        return default
+    raise UsageError(f"{where}: environment variable {name} is not set; export it before running campaign-guard")

@@ -1,0 +1,155 @@
+"""The SQLAlchemy adapter: SQLite, PostgreSQL (psycopg 3) and MariaDB/MySQL (PyMySQL).
+
+Queries are SQLAlchemy Core with bound parameters; a dataset is a subquery that
+renames the real columns to the contract's names, so checks never see a real name.
+Each dialect enforces the source's statement timeout its own way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Executable, FromClause
+
+from runner.adapter import SourceError
+from runner.contract import DATASETS
+from runner.sources import SourceConfig
+
+DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}
+_TIMEOUT_CODES = {"57014", "1969", "3024"}  # PostgreSQL query_canceled, MariaDB / MySQL statement time
+
+
+class SqlAlchemyAdapter:
+    def __init__(self, config: SourceConfig) -> None:
+        self.name = config.name
+        self._config = config
+        self._engine = self._create_engine()
+        self._slots = threading.BoundedSemaphore(config.max_concurrent_queries)
+
+    def _create_engine(self) -> Engine:
+        timeout = self._config.statement_timeout_seconds
+        try:
+            url = sa.engine.make_url(self._config.url)
+        except exc.ArgumentError:
+            raise SourceError(
+                self.name, None, "the URL is not a SQLAlchemy URL (dialect+driver://user@host/db)"
+            ) from None
+        connect_args: dict[str, Any] = {}
+        if url.get_backend_name() == "postgresql":
+            connect_args["options"] = f"-c statement_timeout={timeout * 1000}"
+        if url.get_backend_name() == "mysql":
+            connect_args["connect_timeout"] = min(timeout, 10)
+        try:
+            engine = sa.create_engine(url, connect_args=connect_args, pool_size=self._config.max_concurrent_queries)
+        except TypeError:  # SQLite's pool takes no pool_size
+            engine = sa.create_engine(url, connect_args=connect_args)
+        except exc.NoSuchModuleError:
+            raise SourceError(self.name, None, f"unknown database dialect {url.drivername!r}") from None
+        except ModuleNotFoundError as missing:
+            extra = DRIVER_EXTRAS.get(missing.name or "", "postgres|mysql")
+            raise SourceError(
+                self.name,
+                None,
+                f"the database driver {missing.name!r} is not installed; pip install 'campaign-guard[{extra}]'",
+            ) from None
+        if url.get_backend_name() == "mysql":
+            event.listen(engine, "connect", _mysql_statement_time(timeout))
+        return engine
+
+    def dataset(self, name: str) -> FromClause:
+        mapping = self._config.datasets.get(name)
+        if mapping is None:
+            raise SourceError(
+                self.name, None, f"dataset {name!r} is not mapped; add it under datasets in rules/sources.yaml"
+            )
+        columns = DATASETS[name]
+        if mapping.query is not None:
+            return sa.text(mapping.query).columns(*(sa.column(c) for c in columns)).subquery(name)
+        assert mapping.table is not None
+        schema, _, table_name = mapping.table.rpartition(".")
+        table = sa.table(table_name, *(sa.column(mapping.real_column(c)) for c in columns), schema=schema or None)
+        return sa.select(*(table.c[mapping.real_column(c)].label(c) for c in columns)).subquery(name)
+
+    def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
+        with self._connection(check) as connection:
+            return [dict(row._mapping) for row in connection.execute(statement)]
+
+    def run_statements(self, statements: Sequence[str], *, check: str | None = None) -> None:
+        with self._connection(check) as connection, connection.begin():
+            for statement in statements:
+                connection.execute(sa.text(statement))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _connection(self, check: str | None) -> Iterator[Connection]:
+        with self._slots:
+            try:
+                with self._engine.connect() as connection, self._sqlite_deadline(connection):
+                    yield connection
+            except exc.DBAPIError as error:
+                raise SourceError(self.name, check, self._describe(error)) from None
+
+    @contextmanager
+    def _sqlite_deadline(self, connection: Connection) -> Iterator[None]:
+        """SQLite has no statement timeout: interrupt the connection when the time is up."""
+        if connection.dialect.name != "sqlite":
+            yield
+            return
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        timer = threading.Timer(self._config.statement_timeout_seconds, raw.interrupt)
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _describe(self, error: exc.DBAPIError) -> str:
+        original = error.orig
+        codes = {str(getattr(original, "sqlstate", "")), str(original.args[0]) if original and original.args else ""}
+        text = str(original).strip().splitlines()[0] if original else str(error)
+        where = self._engine.url.render_as_string(hide_password=True)
+        if codes & _TIMEOUT_CODES or text == "interrupted":
+            return f"query exceeded the statement timeout of {self._config.statement_timeout_seconds} s"
+        if error.connection_invalidated or isinstance(error, exc.InterfaceError) or _is_connect_error(error):
+            return f"cannot connect to {where}: {text}"
+        return f"query failed: {text}"
+
+
+_CONNECT_FAILURES = (
+    "connection refused",
+    "could not connect",
+    "can't connect",
+    "access denied",
+    "password authentication failed",
+    "unable to open database",
+    "unknown database",
+    'database "',
+    "could not translate host name",
+)
+
+
+def _is_connect_error(error: exc.DBAPIError) -> bool:
+    text = str(error.orig).lower()
+    return any(failure in text for failure in _CONNECT_FAILURES)
+
+
+def _mysql_statement_time(seconds: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET SESSION max_statement_time = {float(seconds)}")  # MariaDB
+        except Exception:  # MySQL names the variable max_execution_time
+            cursor.execute(f"SET SESSION max_execution_time = {int(seconds * 1000)}")
+        finally:
+            cursor.close()
+
+    return on_connect

@@ -1,0 +1,163 @@
+"""The SQLAlchemy adapter against SQLite and the real PostgreSQL and MariaDB servers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from runner.adapter import SourceError, open_adapter
+from runner.sources import DatasetMapping, SourceConfig
+
+from .databases import BACKENDS, MARIADB_ADMIN, scratch_database
+
+CRM_SCHEMA = """
+CREATE TABLE crm_partners (partner_guid VARCHAR(40), partner_kind VARCHAR(20), created_at VARCHAR(30))
+"""
+ROWS = [
+    ("c1", "vip", "2026-11-01 10:00:00"),
+    ("c2", "regular", "2026-11-02 11:00:00"),
+    ("c3", "vip", "2026-11-03 12:00:00"),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def crm_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with scratch_database(request.param, tmp_path) as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text(CRM_SCHEMA))
+            for guid, kind, created in ROWS:
+                connection.execute(
+                    sa.text("INSERT INTO crm_partners VALUES (:g, :k, :c)"), {"g": guid, "k": kind, "c": created}
+                )
+        engine.dispose()
+        yield url
+
+
+def source(url: str, **datasets: DatasetMapping) -> SourceConfig:
+    return SourceConfig(name="crm", url=url, statement_timeout_seconds=1, max_concurrent_queries=2, datasets=datasets)
+
+
+RENAMED = DatasetMapping(table="crm_partners", columns={"customer_id": "partner_guid", "customer_type": "partner_kind"})
+
+
+def test_table_dataset_speaks_the_contract_columns_with_bound_parameters(crm_url: str):
+    adapter = open_adapter(source(crm_url, customers=RENAMED))
+    customers = adapter.dataset("customers")
+    query = (
+        sa.select(customers.c.customer_id, customers.c.customer_type)
+        .where(customers.c.customer_type == sa.bindparam("kind"))
+        .order_by(customers.c.customer_id)
+    )
+    assert "vip" not in str(query.compile(compile_kwargs={}))
+    rows = adapter.fetch(query.params(kind="vip"), check="test.check")
+    assert rows == [{"customer_id": "c1", "customer_type": "vip"}, {"customer_id": "c3", "customer_type": "vip"}]
+    adapter.close()
+
+
+def test_query_dataset(crm_url: str):
+    mapping = DatasetMapping(
+        query="SELECT partner_guid AS customer_id, partner_kind AS customer_type, "
+        "created_at FROM crm_partners WHERE partner_kind = 'regular'"
+    )
+    adapter = open_adapter(source(crm_url, customers=mapping))
+    customers = adapter.dataset("customers")
+    assert adapter.fetch(sa.select(sa.func.count()).select_from(customers)) == [{"count_1": 1}]
+    adapter.close()
+
+
+def test_missing_table_names_source_and_check(crm_url: str):
+    adapter = open_adapter(source(crm_url, customers=DatasetMapping(table="no_such_table")))
+    with pytest.raises(SourceError) as caught:
+        adapter.fetch(sa.select(adapter.dataset("customers")), check="customers.freshness")
+    assert (caught.value.source, caught.value.check) == ("crm", "customers.freshness")
+    assert caught.value.message.startswith("query failed: ")
+    assert "no_such_table" in caught.value.message
+    adapter.close()
+
+
+def test_missing_column(crm_url: str):
+    mapping = DatasetMapping(table="crm_partners", columns={"customer_id": "partner_uuid"})
+    adapter = open_adapter(source(crm_url, customers=mapping))
+    with pytest.raises(SourceError) as caught:
+        adapter.fetch(sa.select(adapter.dataset("customers")), check="c")
+    assert caught.value.message.startswith("query failed: ")
+    assert "partner_uuid" in caught.value.message
+    adapter.close()
+
+
+SLOW = {
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500000000) "
+    "SELECT count(*) FROM n",
+    "postgresql": "SELECT pg_sleep(5)",
+    "mariadb": "SELECT SLEEP(5)",
+}
+
+
+def test_query_over_the_statement_timeout(crm_url: str):
+    backend = sa.engine.make_url(crm_url).get_backend_name()
+    adapter = open_adapter(source(crm_url))
+    with pytest.raises(SourceError) as caught:
+        adapter.fetch(sa.text(SLOW["mariadb" if backend == "mysql" else backend]), check="slow.check")
+    assert caught.value.message == "query exceeded the statement timeout of 1 s"
+    adapter.close()
+
+
+def test_unmapped_dataset_says_where_to_map_it(tmp_path: Path):
+    adapter = open_adapter(source(f"sqlite:///{tmp_path / 'x.db'}"))
+    with pytest.raises(SourceError) as caught:
+        adapter.dataset("messages")
+    assert caught.value.message == "dataset 'messages' is not mapped; add it under datasets in rules/sources.yaml"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+psycopg://postgres@127.0.0.1:1/postgres",
+            "cannot connect to postgresql+psycopg://postgres@127.0.0.1:1/postgres: ",
+        ),
+        ("mysql+pymysql://root@127.0.0.1:1/test", "cannot connect to mysql+pymysql://root@127.0.0.1:1/test: "),
+    ],
+)
+def test_unreachable_server(url: str, expected: str):
+    adapter = open_adapter(source(url))
+    with pytest.raises(SourceError) as caught:
+        adapter.fetch(sa.text("SELECT 1"), check="c")
+    assert caught.value.message.startswith(expected)
+
+
+def test_wrong_credentials_never_show_the_password():
+    url = sa.engine.make_url(MARIADB_ADMIN).set(username="campaign_guard_nobody", password="s3cret-pw")
+    adapter = open_adapter(source(url.render_as_string(hide_password=False)))
+    with pytest.raises(SourceError) as caught:
+        adapter.fetch(sa.text("SELECT 1"), check="c")
+    assert "Access denied" in caught.value.message
+    assert caught.value.message.startswith("cannot connect to mysql+pymysql://campaign_guard_nobody:***@")
+    assert "s3cret-pw" not in str(caught.value)
+
+
+def test_missing_driver_names_the_extra_to_install():
+    with pytest.raises(SourceError) as caught:
+        open_adapter(source("mysql+mysqldb://root@127.0.0.1/test"))
+    assert caught.value.message == "the database driver 'MySQLdb' is not installed; pip install 'campaign-guard[mysql]'"
+
+
+def test_unknown_dialect_and_malformed_url():
+    with pytest.raises(SourceError, match="unknown database dialect 'nosuchdb'"):
+        open_adapter(source("nosuchdb://host/db"))
+    with pytest.raises(SourceError, match="not a SQLAlchemy URL"):
+        open_adapter(source("just some text"))
+
+
+def test_statements_run_in_one_transaction(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'switch.db'}"
+    adapter = open_adapter(source(url))
+    adapter.run_statements(["CREATE TABLE outbound_switch (enabled INTEGER)", "INSERT INTO outbound_switch VALUES (1)"])
+    with pytest.raises(SourceError):
+        adapter.run_statements(["UPDATE outbound_switch SET enabled = 0", "UPDATE no_such_table SET x = 1"])
+    assert adapter.fetch(sa.text("SELECT enabled FROM outbound_switch")) == [{"enabled": 1}]
+    adapter.close()
