@@ -92,7 +92,9 @@ def parse(text: str) -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # a key without its ':' is noticed a line later; the key itself is where to look
+        key_started = exc.context == "while scanning a simple key" and exc.context_mark is not None
+        mark = exc.context_mark if key_started else (exc.problem_mark or exc.context_mark)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlError("yaml.syntax", f"YAML syntax error: {problem}", line, column) from None

@@ -64,9 +64,7 @@ SETUP: dict[str, Callable[[Path], None]] = {
 
 # Cases whose expected.txt says what the tool should report but does not yet; strict, so a fix fails
 # the test until the entry is removed here.
-KNOWN_BUGS = {
-    "yaml.syntax-missing_colon": "the position is libyaml's problem mark, the line after the missing ':'",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
