@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ class Document:
     data: Any = None
     error: yaml_loader.YamlError | None = None
     schema_valid: bool = False
-    _locator: Locator | None = field(default=None, repr=False)
 
     @classmethod
     def read(cls, root: Path, rel: str, kind: Kind) -> Document:

@@ -83,7 +83,7 @@ class SchemaStore:
     def issues(self, name: str, data: Any) -> list[SchemaIssue]:
         from runner.schema_errors import explain
 
-        errors = sorted(self._validator(name).iter_errors(data), key=lambda e: list(e.absolute_path), reverse=False)
+        errors = sorted(self._validator(name).iter_errors(data), key=lambda e: list(e.absolute_path))
         return [issue for error in errors for issue in explain(error)]
 
     def meta_issues(self, name: str) -> list[SchemaIssue]:
