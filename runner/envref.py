@@ -10,6 +10,10 @@ from runner.errors import UsageError
 _REFERENCE = re.compile(r"^\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}$")
 
 
+def is_reference(value: str) -> bool:
+    return _REFERENCE.match(value) is not None
+
+
 def expand(value: str, environ: Mapping[str, str], *, where: str) -> str:
     """The value a reference stands for; like compose files, ':-' also covers an empty variable."""
     match = _REFERENCE.match(value)

@@ -15,6 +15,10 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
+# GitHub annotations and SARIF know only error / warning: a file that cannot be read is an error too
+ANNOTATION_LEVEL = {Severity.ERROR: "error", Severity.PROBLEM: "error", Severity.WARNING: "warning"}
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
     path: str

@@ -61,19 +61,19 @@ class Repository:
     def documents(self, kind_name: str) -> list[Document]:
         return [self.document(rel) for rel in self.files_of(BY_NAME[kind_name])]
 
-    def definitions(self, kind_name: str) -> dict[str, list[tuple[str, JsonPath]]]:
+    def definitions(self, kind_name: str) -> dict[str, list[Definition]]:
         """id -> every (file, path) that defines it, across the whole repository."""
         return self._definitions[kind_name]
 
     @cached_property
-    def _definitions(self) -> dict[str, dict[str, list[tuple[str, JsonPath]]]]:
-        index: dict[str, dict[str, list[tuple[str, JsonPath]]]] = {kind.name: {} for kind in KINDS}
+    def _definitions(self) -> dict[str, dict[str, list[Definition]]]:
+        index: dict[str, dict[str, list[Definition]]] = {kind.name: {} for kind in KINDS}
         for rel, kind in self._kinds.items():
             for found_id, path in self._ids_in(rel, kind):
                 index[kind.name].setdefault(found_id, []).append((rel, path))
         return index
 
-    def _ids_in(self, rel: str, kind: Kind) -> list[tuple[str, JsonPath]]:
+    def _ids_in(self, rel: str, kind: Kind) -> list[Definition]:
         if kind.single_id and rel not in self._documents:
             try:
                 # an undecodable file still defines its id; its own error is reported where it is validated

@@ -25,9 +25,8 @@ def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Find
     reported once, as a warning, and skipped.
     """
     named = list(paths)
-    everything = (list(repo.files), [_unknown_file(rel) for rel in _stray_files(repo)])
     if not named:
-        return everything
+        return _everything(repo)
     targets: list[str] = []
     skipped: list[Finding] = []
     for raw in named:
@@ -41,12 +40,16 @@ def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Find
         if path.is_dir():
             targets.extend(f for f in repo.files if rel in (".", "") or f.startswith(rel + "/"))
         elif rel.startswith(SCHEMA_DIRECTORY + "/"):
-            return everything
+            return _everything(repo)
         elif kind_of(rel) is not None:
             targets.append(rel)
         else:
             skipped.append(_unknown_file(rel))
     return sorted(set(targets)), skipped
+
+
+def _everything(repo: Repository) -> tuple[list[str], list[Finding]]:
+    return list(repo.files), [_unknown_file(rel) for rel in _stray_files(repo)]
 
 
 def _stray_files(repo: Repository) -> list[str]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runner.findings import Finding, Severity
-
-_LEVEL = {Severity.ERROR: "error", Severity.PROBLEM: "error", Severity.WARNING: "warning"}
+from runner.findings import ANNOTATION_LEVEL, Finding
 
 
 def _escape_data(value: str) -> str:
@@ -19,7 +17,7 @@ def _escape_property(value: str) -> str:
 
 def render(findings: Sequence[Finding]) -> str:
     return "".join(
-        f"::{_LEVEL[f.severity]} file={_escape_property(f.path)},line={f.line},col={f.column},"
+        f"::{ANNOTATION_LEVEL[f.severity]} file={_escape_property(f.path)},line={f.line},col={f.column},"
         f"title={_escape_property(f.check_id)}::{_escape_data(f.message)}\n"
         for f in findings
     )

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 
 from runner import __version__
 from runner.catalogue import catalogue
-from runner.findings import Finding, Severity
+from runner.findings import ANNOTATION_LEVEL, Finding
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {Severity.ERROR: "error", Severity.PROBLEM: "error", Severity.WARNING: "warning"}
 
 
 def render(findings: Sequence[Finding]) -> str:
@@ -21,7 +20,7 @@ def render(findings: Sequence[Finding]) -> str:
             "id": info.id,
             "shortDescription": {"text": info.summary},
             "help": {"text": info.fix},
-            "defaultConfiguration": {"level": _LEVEL[info.severity]},
+            "defaultConfiguration": {"level": ANNOTATION_LEVEL[info.severity]},
             "properties": {"localization": info.localization, "severity": info.severity.value},
         }
         for info in infos
@@ -30,7 +29,7 @@ def render(findings: Sequence[Finding]) -> str:
         {
             "ruleId": f.check_id,
             "ruleIndex": index[f.check_id],
-            "level": _LEVEL[f.severity],
+            "level": ANNOTATION_LEVEL[f.severity],
             "message": {"text": f.message},
             "locations": [
                 {

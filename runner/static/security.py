@@ -7,22 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from runner.document import Document
+from runner.envref import is_reference
 from runner.findings import Severity
 from runner.kinds import KINDS
 from runner.positions import JsonPath
 from runner.static.check import Check, Context, Hit
 
+_TELEGRAM_TOKEN = r"\b\d{6,12}:[A-Za-z0-9_-]{30,}"
 _SECRET_VALUE = re.compile(
     r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"  # a URL with user:password
-    r"|\b\d{6,12}:[A-Za-z0-9_-]{30,}"  # a Telegram bot token
+    rf"|{_TELEGRAM_TOKEN}"  # a Telegram bot token
     r"|hooks\.slack\.com/services/"  # a Slack incoming-webhook URL
     r"|\bAKIA[0-9A-Z]{16}\b",  # an AWS access key
     re.IGNORECASE,
 )
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|private_key)$", re.IGNORECASE)
-_TELEGRAM_TOKEN = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}")
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "hooks.slack.com", "akia")
-_ENV_REF = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*(:-[^}]*)?\}$")
 
 
 def _strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any, str]]:
@@ -55,13 +55,13 @@ def _might_hold_secrets(text: str) -> bool:
     return (
         any(word in lowered for word in _SECRET_WORDS)
         or ("://" in text and "@" in text)
-        or _TELEGRAM_TOKEN.search(text) is not None
+        or re.search(_TELEGRAM_TOKEN, text) is not None
     )
 
 
 def _credentials_in(data: Any) -> Iterator[Hit]:
     for path, key, text in _strings(data):
-        if _ENV_REF.match(text):
+        if is_reference(text):
             continue
         if (isinstance(key, str) and _SECRET_KEY.search(key)) or _SECRET_VALUE.search(text):
             yield Hit(
@@ -77,7 +77,7 @@ def _literal_webhooks(data: Any) -> Iterator[Hit]:
             continue
         for position, recipient in enumerate(subscription["recipients"]):
             # a URL the pattern above already matched (Slack) is reported once, not twice
-            if isinstance(recipient, str) and not _ENV_REF.match(recipient) and not _SECRET_VALUE.search(recipient):
+            if isinstance(recipient, str) and not is_reference(recipient) and not _SECRET_VALUE.search(recipient):
                 yield Hit(
                     ("subscriptions", index, "recipients", position),
                     "a webhook URL is a secret (anyone with it can post); write ${NAME} and set "
