@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sqlalchemy.sql import Executable, FromClause
+    from sqlalchemy.sql import Executable, FromClause, TextClause
 
     from runner.sources import SourceConfig
 
@@ -27,6 +27,11 @@ class SourceError(Exception):
 
 class Adapter(Protocol):
     name: str
+    timezone: str
+
+    def over_datasets(self, sql: str) -> TextClause:
+        """SQL from configuration, written against dataset names, made to run on this source."""
+        ...
 
     def dataset(self, name: str) -> FromClause:
         """The logical dataset, with the contract's column names, to build queries on."""

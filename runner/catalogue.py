@@ -16,6 +16,7 @@ class CheckInfo:
     localization: str
     summary: str
     fix: str
+    stage: str = "file"  # file and static: validate; gate: check / run; monitor: run
 
 
 FILE_RULES = (
@@ -80,11 +81,15 @@ FILE_RULES = (
 
 
 def catalogue() -> list[CheckInfo]:
-    """File-level rules first, then the static checks, each group in its declared order."""
-    static = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix) for c in CHECKS]
-    return [*FILE_RULES, *static]
+    """File-level rules first, then the static checks, then the data checks, each in declared order."""
+    from runner.builtin.declarations import BUILTIN_CHECKS
+
+    static = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, "static") for c in CHECKS]
+    data = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, c.stage) for c in BUILTIN_CHECKS]
+    return [*FILE_RULES, *static, *data]
 
 
 def known_check_ids(repo: Repository) -> set[str]:
-    """Ids a subscription may match: the built-in catalogue and the repository's functional checks."""
-    return {info.id for info in catalogue()} | set(repo.definitions("functional_checks"))
+    """Ids a subscription may match: the built-in catalogue and the repository's own checks."""
+    configured = set(repo.definitions("functional_checks")) | set(repo.definitions("data_checks"))
+    return {info.id for info in catalogue()} | configured

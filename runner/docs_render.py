@@ -16,18 +16,97 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def render_checks() -> str:
-    lines = [
-        HEADER + "# Checks reported by `campaign-guard validate`\n",
+STAGES = (
+    (
+        ("file", "static"),
+        "Checks reported by `campaign-guard validate`",
         "Severity `error` means the file could not be read (exit 3), `problem` breaks a campaign now "
-        "(exit 1), `warning` may break it later (exit 2 with `--strict`).\n",
-        "| id | severity | localization | what it catches | how to fix |",
-        "|---|---|---|---|---|",
+        "(exit 1), `warning` may break it later (exit 2 with `--strict`).",
+    ),
+    (
+        ("gate",),
+        "Launch gate: `campaign-guard check CAMPAIGN` (and `run` for campaigns due today)",
+        "Evaluated against the campaign's data source for its current day or period. A result is "
+        "`pass`, `warn`, `fail` or `error` (the source could not answer: exit 4); a failing `problem` "
+        "blocks the launch (exit 1).",
+    ),
+    (
+        ("monitor",),
+        "Monitoring: `campaign-guard run`",
+        "Evaluated on every run, with the windows of rules/thresholds.yaml. The repository's own checks "
+        "(rules/functional_checks.yaml and the generic types of rules/checks/*.yaml) run alongside; "
+        "their ids are their own.",
+    ),
+)
+
+
+def render_checks() -> str:
+    lines = [HEADER.rstrip()]
+    for stages, title, intro in STAGES:
+        lines += [
+            "",
+            f"# {title}\n",
+            intro + "\n",
+            "| id | severity | localization | what it catches | how to fix |",
+            "|---|---|---|---|---|",
+        ]
+        for info in catalogue():
+            if info.stage in stages:
+                lines.append(
+                    f"| `{info.id}` | {info.severity.value} | {info.localization} "
+                    f"| {_cell(info.summary)} | {_cell(info.fix)} |"
+                )
+    lines += ["", render_check_types()]
+    return "\n".join(lines) + "\n"
+
+
+CHECK_TYPES = (
+    ("row_count", "number of rows (filter, window, group_by)", '`fail: "> 0"`'),
+    ("new_rows", "rows whose timestamp is within `window` of now", '`fail: "> 0"` (default)'),
+    ("metric", "`aggregate` (count, sum, min, max, avg) of `column`", '`warn: "> 1000"`, `fail: "> 5000"`'),
+    ("freshness", "minutes since the newest `timestamp`; no rows fails", '`fail: "> 10"`'),
+    ("ratio", "percentage of rows (after `filter`) that match `matching`", '`fail: "< 99.7%"`'),
+    ("failed_rows", "rows returned by `sql` (dataset names as tables), with samples; % of `of`", '`warn: "> 0"`'),
+    ("anomaly", "the last `period` against the `history` before it: `sigma` band, above `min_volume`", "-"),
+)
+
+
+def render_check_types() -> str:
+    lines = [
+        "# Generic check types (rules/checks/*.yaml)\n",
+        "Each compiles to one SQL statement (SQLAlchemy Core, parameters bound) that the source executes; "
+        "levels are an operator and a number, with `%` for ratios and percentage failed rows.\n",
+        "| type | observed value | example level |",
+        "|---|---|---|",
     ]
-    for info in catalogue():
-        lines.append(
-            f"| `{info.id}` | {info.severity.value} | {info.localization} | {_cell(info.summary)} | {_cell(info.fix)} |"
-        )
+    lines += [f"| `{name}` | {what} | {example} |" for name, what, example in CHECK_TYPES]
+    return "\n".join(lines)
+
+
+def render_demo() -> str:
+    from runner.demo.faults import FAULTS, REPORTED
+
+    lines = [
+        HEADER + "# The demo CRM and its injected faults\n",
+        "`campaign-guard demo` builds a deterministic CRM following the data contract (docs/configuration.md, "
+        "rules/sources.yaml): customers, 60 days of launches, messages and their attributes, bonus accruals, "
+        "promo pools, job runs, the error log, dumps, queue samples, transactions, webhook calls, a loyalty-card "
+        "integration table and the outbound switch. `--scale 1` (the default) holds about a million messages, "
+        "`--scale 10` ten million; `--url` builds it in PostgreSQL or MariaDB instead of the SQLite file.\n",
+        "`campaign-guard run` then reports exactly these faults, and nothing else fails (a test asserts it on "
+        "SQLite, PostgreSQL and MariaDB). Launch-gate faults marked *launch day* belong to campaigns that launch "
+        "on Tuesdays (churn) or on the 1st (VIP): `run` judges them on those days, "
+        "`campaign-guard check CAMPAIGN` on any day.\n",
+        "| check | subject | verdict | the fault |",
+        "|---|---|---|---|",
+    ]
+    for fault in FAULTS:
+        when = " *(launch day)*" if fault.on_launch_day else ""
+        lines.append(f"| `{fault.check}` | `{fault.subject}` | {fault.status} | {_cell(fault.what)}{when} |")
+    lines.append(
+        f"\nReport-only: {', '.join(f'`{r}`' for r in REPORTED)} lists the launches of the last hour "
+        "(the VIP re-run) and never fails."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +159,9 @@ def _rows(store: SchemaStore, base: str, node: dict[str, Any], prefix: str) -> I
     properties = dict(node.get("properties", {}))
     for branch in node.get("allOf", []):
         for part in ("then", "else"):
-            properties.update(branch.get(part, {}).get("properties", {}))
+            for name, sub in branch.get(part, {}).get("properties", {}).items():
+                if isinstance(sub, dict):  # `false` forbids a field in a branch; a known field keeps its row
+                    properties.setdefault(name, sub)
     for name, raw in properties.items():
         sub_base, sub = _resolve(store, base, raw)
         path = f"{prefix}{name}"

@@ -19,3 +19,9 @@ class UsageError(Exception):
     """A mistake the user can fix; printed as one line, never as a traceback."""
 
     exit_code = ExitCode.CONFIG_ERROR
+
+
+class SourceUnreachable(UsageError):
+    """A database could not be reached or refused the work."""
+
+    exit_code = ExitCode.SOURCE_ERROR

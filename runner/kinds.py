@@ -62,6 +62,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("thresholds", "rules", "thresholds.yaml", _nothing),
     Kind("monitored_tables", "rules", "monitored_tables.yaml", _nothing),
     Kind("functional_checks", "rules", "functional_checks.yaml", _listed("checks", "id")),
+    Kind("data_checks", "rules/checks", "*.yaml", _listed("checks", "id")),
     Kind("error_codes", "rules", "error_codes.yaml", _error_codes),
     Kind("sources", "rules", "sources.yaml", _nothing),
     Kind("subscriptions", "rules", "subscriptions.yaml", _listed("subscriptions", "name")),

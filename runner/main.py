@@ -64,6 +64,49 @@ def _parser() -> argparse.ArgumentParser:
         help="evaluate time-dependent checks as of this moment (default: now)",
     )
 
+    check = commands.add_parser(
+        "check",
+        help="run the launch gate of one campaign against its data (the SAP 'Check' button)",
+        description="Evaluate every launch-gate check of CAMPAIGN against its source and print each "
+        "with its observed value, expected bound and verdict. Exit 1 when a problem-level check fails.",
+    )
+    check.add_argument("campaign", help="campaign id")
+    _result_options(check)
+
+    run = commands.add_parser(
+        "run",
+        help="evaluate monitoring checks and the launch gates of campaigns due today",
+        description="Evaluate the built-in monitoring checks, the repository's own checks "
+        "(rules/functional_checks.yaml, rules/checks/*.yaml) and the launch gates of campaigns due today.",
+    )
+    run.add_argument(
+        "--check",
+        dest="checks",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="evaluate only checks whose id matches (a glob; repeatable)",
+    )
+    _result_options(run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="create the demo CRM database with realistic data and injected faults",
+        description="Build a deterministic demo CRM following the data contract: customers, 60 days of "
+        "launches, messages, bonuses, promo pools, jobs, errors, queues, transactions and webhooks, with the "
+        "faults listed in docs/demo.md. Replaces an earlier demo database; refuses any other database.",
+    )
+    demo.add_argument(
+        "--url", default=None, help="SQLAlchemy URL to build in (default: the demo source of rules/sources.yaml)"
+    )
+    demo.add_argument(
+        "--scale", type=float, default=1.0, metavar="N", help="size: 1 = about a million messages (default), 10 = ten"
+    )
+    demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default: 7)")
+    demo.add_argument(
+        "--now", type=_moment, default=None, metavar="ISO", help="build the data as of this moment (default: now)"
+    )
+
     docs = commands.add_parser(
         "docs",
         help="generate the reference documentation in docs/",
@@ -74,17 +117,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _result_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
+    parser.add_argument(
+        "--now", type=_moment, default=None, metavar="ISO", help="evaluate as of this moment (default: now)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    now = getattr(args, "now", None) or datetime.now(UTC)  # every command that reads the clock takes --now
     try:
         if args.command == "validate":
             from runner.commands import validate
 
-            now = args.now or datetime.now(UTC)
             return validate.run(
                 args.root, args.paths, output_format=args.output_format, strict=args.strict, now=now, jobs=args.jobs
             )
+        if args.command == "check":
+            from runner.commands import check
+
+            return check.run(args.root, args.campaign, output_format=args.output_format, strict=args.strict, now=now)
+        if args.command == "run":
+            from runner.commands import run
+
+            return run.run(args.root, args.checks, output_format=args.output_format, strict=args.strict, now=now)
+        if args.command == "demo":
+            from runner.commands import demo
+
+            return demo.run(args.root, url=args.url, scale=args.scale, seed=args.seed, now=now)
         if args.command == "docs":
             from runner.commands import docs
 

@@ -26,6 +26,10 @@ class DatasetMapping:
     def real_column(self, logical: str) -> str:
         return self.columns.get(logical, logical)
 
+    def is_identity(self, dataset: str) -> bool:
+        """A table of the dataset's own name with the contract's column names."""
+        return self.query is None and self.table == dataset and all(k == v for k, v in self.columns.items())
+
 
 @dataclass(frozen=True)
 class SourceConfig:
@@ -33,6 +37,7 @@ class SourceConfig:
     url: str
     statement_timeout_seconds: int = 30
     max_concurrent_queries: int = 4
+    timezone: str = "UTC"
     datasets: Mapping[str, DatasetMapping] = field(default_factory=dict)
     stop_actions: tuple[str, ...] = ()
     start_actions: tuple[str, ...] = ()
@@ -71,6 +76,7 @@ def _source(root: Path, name: str, spec: Mapping[str, Any], environ: Mapping[str
         url=url,
         statement_timeout_seconds=spec.get("statement_timeout_seconds", 30),
         max_concurrent_queries=spec.get("max_concurrent_queries", 4),
+        timezone=spec.get("timezone", "UTC"),
         datasets=datasets,
         stop_actions=tuple(spec.get("stop_actions", ())),
         start_actions=tuple(spec.get("start_actions", ())),

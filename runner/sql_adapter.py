@@ -7,30 +7,50 @@ Each dialect enforces the source's statement timeout its own way.
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql import Executable, FromClause
+from sqlalchemy.sql import ClauseElement, Executable, FromClause
 
 from runner.adapter import SourceError
-from runner.contract import DATASETS
+from runner.contract import DATASETS, column_type
 from runner.sources import SourceConfig
 
 DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}
 _TIMEOUT_CODES = {"57014", "1969", "3024"}  # PostgreSQL query_canceled, MariaDB / MySQL statement time
 
 
+@dataclass(frozen=True)
+class Executed:
+    """A query the source answered: what the benchmark replays as the floor."""
+
+    sql: str
+    params: dict[str, Any]
+    seconds: float
+    statement: Executable
+
+
 class SqlAlchemyAdapter:
+    """One per run: identical queries from several checks are sent once and shared."""
+
     def __init__(self, config: SourceConfig) -> None:
         self.name = config.name
+        self.timezone = config.timezone
         self._config = config
         self._engine = self._create_engine()
         self._slots = threading.BoundedSemaphore(config.max_concurrent_queries)
+        self._answers: dict[tuple[str, str], Future[list[dict[str, Any]]]] = {}
+        self._answers_lock = threading.Lock()
+        self.executed: list[Executed] = []
 
     def _create_engine(self) -> Engine:
         timeout = self._config.statement_timeout_seconds
@@ -70,15 +90,46 @@ class SqlAlchemyAdapter:
             )
         columns = DATASETS[name]
         if mapping.query is not None:
-            return sa.text(mapping.query).columns(*(sa.column(c) for c in columns)).subquery(name)
+            return sa.text(mapping.query).columns(*(sa.column(c, column_type(c)) for c in columns)).subquery(name)
         assert mapping.table is not None
         schema, _, table_name = mapping.table.rpartition(".")
-        table = sa.table(table_name, *(sa.column(mapping.real_column(c)) for c in columns), schema=schema or None)
+        table = sa.table(
+            table_name, *(sa.column(mapping.real_column(c), column_type(c)) for c in columns), schema=schema or None
+        )
         return sa.select(*(table.c[mapping.real_column(c)].label(c) for c in columns)).subquery(name)
 
+    def over_datasets(self, sql: str) -> sa.TextClause:
+        """SQL written against dataset names, with a WITH clause for every dataset mapped elsewhere."""
+        definitions = []
+        for name, mapping in self._config.datasets.items():
+            if mapping.is_identity(name) or not re.search(rf"\b{name}\b", sql):
+                continue
+            subquery = self.dataset(name)
+            assert isinstance(subquery, sa.Subquery)
+            body = subquery.element.compile(dialect=self._engine.dialect)
+            definitions.append(f"{name} AS ({body})")
+        return sa.text(f"WITH {', '.join(definitions)}\n{sql}" if definitions else sql)
+
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
-        with self._connection(check) as connection:
-            return [dict(row._mapping) for row in connection.execute(statement)]
+        compiled = cast(ClauseElement, statement).compile(dialect=self._engine.dialect)
+        key = (str(compiled), repr(sorted(compiled.params.items())))
+        with self._answers_lock:
+            answer = self._answers.get(key)
+            asking = answer is None
+            if answer is None:
+                answer = self._answers[key] = Future()
+        if not asking:
+            return answer.result()
+        started = time.perf_counter()
+        try:
+            with self._connection(check) as connection:
+                rows = [dict(row._mapping) for row in connection.execute(statement)]
+        except SourceError as error:
+            answer.set_exception(error)
+            raise
+        answer.set_result(rows)
+        self.executed.append(Executed(key[0], dict(compiled.params), time.perf_counter() - started, statement))
+        return rows
 
     def run_statements(self, statements: Sequence[str], *, check: str | None = None) -> None:
         with self._connection(check) as connection, connection.begin():

@@ -62,6 +62,7 @@ def test_docs_check_reports_stale_pages(tmp_path: Path):
     assert result.stderr.splitlines() == [
         f"{tmp_path / 'checks.md'}: stale; run `campaign-guard docs` and commit the result",
         f"{tmp_path / 'configuration.md'}: stale; run `campaign-guard docs` and commit the result",
+        f"{tmp_path / 'demo.md'}: stale; run `campaign-guard docs` and commit the result",
     ]
     assert run_cli("docs", "--output", str(tmp_path)).returncode == 0
     assert run_cli("docs", "--check", "--output", str(tmp_path)).returncode == 0
@@ -96,7 +97,7 @@ def test_every_schema_property_has_a_description():
     for path in sorted((ROOT / "schemas").glob("*.schema.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))
         for where, prop in _properties(schema, path.name):
-            if "description" not in prop and not _is_if_condition(where):
+            if isinstance(prop, dict) and "description" not in prop and not _is_if_condition(where):
                 missing.append(where)
     assert missing == []
 

@@ -1,4 +1,5 @@
 """The shipped example is what a CRM team starts from: it must keep the shapes the articles describe."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -79,10 +80,14 @@ def test_subscriptions_cover_marketers_developers_hotline_and_heartbeat():
     subscriptions = {s["name"]: s for s in load("rules/subscriptions.yaml")["subscriptions"]}
     assert len(subscriptions) >= 4
     digests = [s for s in subscriptions.values() if s.get("mode") == "digest"]
-    assert any({"mailing", "scenario"} <= set(s.get("localizations", [])) and s["digest_schedule"] == "0 * * * *"
-               for s in digests)
+    assert any(
+        {"mailing", "scenario"} <= set(s.get("localizations", [])) and s["digest_schedule"] == "0 * * * *"
+        for s in digests
+    )
     assert any(s.get("send_empty") for s in digests)
-    assert any({"operation", "integration"} <= set(s.get("localizations", [])) and s.get("mode") == "immediate"
-               for s in subscriptions.values())
+    assert any(
+        {"operation", "integration"} <= set(s.get("localizations", [])) and s.get("mode") == "immediate"
+        for s in subscriptions.values()
+    )
     hotline = [s for s in subscriptions.values() if "availability" in s.get("localizations", [])]
     assert any(s.get("escalate_after") and s.get("escalate_to") in subscriptions for s in hotline)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from runner.docs_render import render_checks, render_configuration
+from runner.docs_render import render_checks, render_configuration, render_demo
 from runner.errors import ExitCode
 from runner.repository import Repository
 
@@ -13,7 +13,11 @@ from runner.repository import Repository
 def run(root: Path, *, output: Path | None, check: bool) -> ExitCode:
     repo = Repository(root)
     directory = output or root / "docs"
-    pages = {"checks.md": render_checks(), "configuration.md": render_configuration(repo.schemas)}
+    pages = {
+        "checks.md": render_checks(),
+        "configuration.md": render_configuration(repo.schemas),
+        "demo.md": render_demo(),
+    }
     stale = [
         name
         for name, text in pages.items()

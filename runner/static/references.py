@@ -11,14 +11,30 @@ from runner.findings import Severity
 from runner.positions import JsonPath
 from runner.static.check import Check, Context, Hit
 
-_LABELS = {"functional_checks": "functional check", "subscriptions": "subscription", "error_codes": "error code"}
+_LABELS = {
+    "functional_checks": "check",
+    "data_checks": "check",
+    "subscriptions": "subscription",
+    "error_codes": "error code",
+}
+CHECK_KINDS = ("functional_checks", "data_checks")  # one id space: a problem names its check by id
+
+
+def _definitions(ctx: Context, kind: str) -> dict[str, list[tuple[str, JsonPath]]]:
+    if kind not in CHECK_KINDS:
+        return ctx.repo.definitions(kind)
+    merged: dict[str, list[tuple[str, JsonPath]]] = {}
+    for name in CHECK_KINDS:
+        for found_id, places in ctx.repo.definitions(name).items():
+            merged.setdefault(found_id, []).extend(places)
+    return merged
 
 
 def duplicate_id(document: Document, ctx: Context) -> Iterator[Hit]:
     """Two definitions share one id (a campaign, template, check, subscription or error code).
 
     References to that id would be ambiguous."""
-    definitions = ctx.repo.definitions(document.kind.name)
+    definitions = _definitions(ctx, document.kind.name)
     for found_id, path in document.kind.ids(document.data):
         others = [(rel, other) for rel, other in definitions.get(found_id, []) if (rel, other) != (document.rel, path)]
         if others:
@@ -37,18 +53,18 @@ def _source_names(ctx: Context) -> set[str] | None:
 
 
 def unknown_source(document: Document, ctx: Context) -> Iterator[Hit]:
-    """A monitored table, functional check or the default source is not defined in rules/sources.yaml."""
+    """A monitored table, a check or the default source is not defined in rules/sources.yaml."""
     if document.kind.name == "sources":
         known: set[str] | None = set(document.data["sources"])
         named: list[tuple[JsonPath, str]] = [(("default",), document.data["default"])]
     else:
         known = _source_names(ctx)
         section = "tables" if document.kind.name == "monitored_tables" else "checks"
-        named = [((section, index, "source"), item["source"]) for index, item in enumerate(document.data[section])]
+        named = [((section, index, "source"), item.get("source")) for index, item in enumerate(document.data[section])]
     if known is None:
         return
     for path, name in named:
-        if name not in known:
+        if name is not None and name not in known:
             yield Hit(
                 path,
                 f"source {name!r} is not defined in rules/sources.yaml; "
@@ -57,7 +73,7 @@ def unknown_source(document: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def unknown_campaign(document: Document, ctx: Context) -> Iterator[Hit]:
-    """A functional check names a campaign that does not exist."""
+    """A functional or data check names a campaign that does not exist."""
     campaigns = ctx.repo.definitions("campaign")
     for index, check in enumerate(document.data["checks"]):
         if "campaign" in check and check["campaign"] not in campaigns:
@@ -106,7 +122,7 @@ CHECKS = (
         "id.duplicate",
         Severity.PROBLEM,
         "system",
-        ("campaign", "template", "functional_checks", "subscriptions", "error_codes"),
+        ("campaign", "template", "functional_checks", "data_checks", "subscriptions", "error_codes"),
         "Rename one of the two definitions.",
         duplicate_id,
     ),
@@ -114,7 +130,7 @@ CHECKS = (
         "reference.unknown_source",
         Severity.PROBLEM,
         "integration",
-        ("monitored_tables", "functional_checks", "sources"),
+        ("monitored_tables", "functional_checks", "data_checks", "sources"),
         "Use a source defined in rules/sources.yaml.",
         unknown_source,
     ),
@@ -122,7 +138,7 @@ CHECKS = (
         "reference.unknown_campaign",
         Severity.PROBLEM,
         "campaign",
-        ("functional_checks",),
+        ("functional_checks", "data_checks"),
         "Use the id of an existing campaign.",
         unknown_campaign,
     ),

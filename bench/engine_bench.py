@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Benchmark `campaign-guard run` against the SQL it sends, on the demo CRM at 1M and 10M messages.
+
+    python bench/engine_bench.py [--scales 1 10] [--backends sqlite postgresql] [--repeat 3] [--json PATH]
+
+For each backend and scale: build the demo database (timed), then measure
+
+  a. run:   `python -m runner run --format json` as a whole process (startup included), wall time
+            and the peak RSS of that process (os.wait4);
+  b. floor: the statements that run sends (collected from the adapters of one in-process run),
+            executed again directly on a fresh connection pool - once one after the other, and
+            once with the source's concurrency (max_concurrent_queries threads), as the run does.
+
+Target (issue 3): a <= 1.3 x b (parallel floor) at both sizes, the run's time growing no
+faster than the floor's, and flat memory. Medians of --repeat runs, interleaved.
+PostgreSQL: a scratch database on 127.0.0.1:5432 (user postgres), dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runner.engine.evaluation import Evaluation  # noqa: E402
+from runner.engine.execute import execute  # noqa: E402
+from runner.engine.plan import run_tasks  # noqa: E402
+from runner.repository import Repository  # noqa: E402
+
+NOW = "2026-12-01T11:00:00+03:00"
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in KiB and exit code of one process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    return seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def sent_statements(url: str) -> list[sa.Executable]:
+    os.environ["CAMPAIGN_GUARD_DEMO_URL"] = url
+    repo = Repository(ROOT)
+    now = dt.datetime.fromisoformat(NOW)
+    ev = Evaluation(repo, now)
+    try:
+        results = execute(run_tasks(repo, now), ev)
+        assert not [r for r in results if r.status.value == "error"], "a check failed on the source"
+        return [done.statement for source in ev.opened for done in source.adapter.executed]  # type: ignore[attr-defined]
+    finally:
+        ev.close()
+
+
+def floor(url: str, statements: list[sa.Executable], workers: int) -> float:
+    engine = sa.create_engine(url, pool_size=workers) if not url.startswith("sqlite") else sa.create_engine(url)
+
+    def one(statement: sa.Executable) -> None:
+        with engine.connect() as connection:
+            connection.execute(statement).fetchall()
+
+    with engine.connect():
+        pass  # connect before the clock starts, as the run's own connect is not part of a query
+    started = time.perf_counter()
+    if workers == 1:
+        for statement in statements:
+            one(statement)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, statements))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds
+
+
+def scratch(backend: str, directory: Path) -> tuple[str, object]:
+    if backend == "sqlite":
+        return f"sqlite:///{directory / 'demo.db'}", None
+    name = f"cg_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    return sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False), (admin, name)
+
+
+def drop(handle: object) -> None:
+    if handle is None:
+        return
+    admin, name = handle  # type: ignore[misc]
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def measure(backend: str, scale: float, repeat: int, directory: Path) -> dict[str, object]:
+    url, handle = scratch(backend, directory)
+    env = {**os.environ, "CAMPAIGN_GUARD_DEMO_URL": url}
+    try:
+        build, build_rss, code = timed_process(
+            [sys.executable, "-m", "runner", "demo", "--scale", str(scale), "--now", NOW, "--url", url], env
+        )
+        assert code == 0, "demo build failed"
+        if backend == "postgresql":
+            with sa.create_engine(url).connect() as connection:
+                connection.execute(sa.text("ANALYZE"))
+        statements = sent_statements(url)
+        runs, rss, sequential, parallel = [], [], [], []
+        for _ in range(repeat):
+            seconds, peak, code = timed_process(
+                [sys.executable, "-m", "runner", "run", "--now", NOW, "--format", "json"], env
+            )
+            assert code == 1, f"run exited {code}"
+            runs.append(seconds)
+            rss.append(peak)
+            sequential.append(floor(url, statements, 1))
+            parallel.append(floor(url, statements, 4))
+        startup, _peak, _code = timed_process([sys.executable, "-m", "runner", "--version"], env)
+        row = {
+            "backend": backend,
+            "scale": scale,
+            "build_s": round(build, 2),
+            "build_peak_rss_mib": round(build_rss / 1024, 1),
+            "statements": len(statements),
+            "run_s": round(statistics.median(runs), 3),
+            "run_peak_rss_mib": round(max(rss) / 1024, 1),
+            "floor_sequential_s": round(statistics.median(sequential), 3),
+            "floor_parallel_s": round(statistics.median(parallel), 3),
+            "process_startup_s": round(startup, 3),
+        }
+        row["ratio"] = round(row["run_s"] / row["floor_parallel_s"], 2)  # type: ignore[operator]
+        print(json.dumps(row), flush=True)
+        return row
+    finally:
+        drop(handle)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for backend in args.backends:
+            for scale in args.scales:
+                rows.append(measure(backend, scale, args.repeat, Path(directory)))
+    report = {
+        "date": dt.date.today().isoformat(),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "rows": rows,
+    }
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print("| backend | messages | build | run | floor (seq / 4 parallel) | run / floor | startup | run peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['backend']} | {r['scale']:g}M | {r['build_s']} s | {r['run_s']} s | "
+            f"{r['floor_sequential_s']} / {r['floor_parallel_s']} s | {r['ratio']}x | {r['process_startup_s']} s | "
+            f"{r['run_peak_rss_mib']} MiB |"
+        )
+
+
+if __name__ == "__main__":
+    main()

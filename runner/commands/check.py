@@ -1,0 +1,28 @@
+"""campaign-guard check CAMPAIGN: the launch gate of one campaign (the SAP "Check" button)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from runner.engine.evaluation import Evaluation
+from runner.engine.execute import execute, exit_code
+from runner.engine.plan import find_campaign, gate_tasks
+from runner.errors import ExitCode
+from runner.reporters.results import RESULT_REPORTERS
+from runner.repository import Repository
+
+
+def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: datetime) -> ExitCode:
+    repo = Repository(root)
+    campaign = find_campaign(repo, campaign_id)
+    ev = Evaluation(repo, now)
+    try:
+        results = execute(gate_tasks(campaign), ev)
+    finally:
+        ev.close()
+    if output_format == "text":
+        sys.stdout.write(f"Launch gate of {campaign.id} ({campaign.document.rel}) as of {now:%Y-%m-%d %H:%M %Z}\n")
+    sys.stdout.write(RESULT_REPORTERS[output_format](results))
+    return exit_code(results, strict=strict)

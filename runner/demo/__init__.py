@@ -1,0 +1,1 @@
+"""The demo CRM: a deterministic database following the data contract, with documented faults."""

@@ -1,0 +1,1 @@
+"""The check engine: data checks evaluated against sources, each yielding results."""

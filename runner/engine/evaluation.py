@@ -1,0 +1,85 @@
+"""What a data check sees while it runs: the repository, the moment, and the sources."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.sql import Executable, FromClause, TextClause
+
+from runner.adapter import Adapter, SourceError, open_adapter
+from runner.repository import Repository
+from runner.sources import Sources, load_sources
+
+
+class Source:
+    """A source as checks use it: datasets, raw tables, queries, and its local time."""
+
+    def __init__(self, adapter: Adapter) -> None:
+        self.adapter = adapter
+        self.name = adapter.name
+        self.zone = ZoneInfo(adapter.timezone)
+
+    def dataset(self, name: str) -> FromClause:
+        return self.adapter.dataset(name)
+
+    def table(self, name: str, *columns: str) -> FromClause:
+        """A raw table named in configuration (monitored tables), optionally schema-qualified."""
+        schema, _, table_name = name.rpartition(".")
+        return sa.table(table_name, *(sa.column(c) for c in columns), schema=schema or None)
+
+    def sql(self, text: str) -> TextClause:
+        return self.adapter.over_datasets(text)
+
+    def rows(self, statement: Executable, check: str) -> list[dict[str, Any]]:
+        return self.adapter.fetch(statement, check=check)
+
+    def local(self, moment: datetime) -> datetime:
+        """A moment as the source's zone-less timestamps write it."""
+        return moment.astimezone(self.zone).replace(tzinfo=None)
+
+
+class Evaluation:
+    """One evaluation: every check of a `run` or a `check` shares it, and its query answers."""
+
+    def __init__(self, repo: Repository, now: datetime, sources: Sources | None = None) -> None:
+        self.repo = repo
+        self.now = now
+        self._sources = sources
+        self._open: dict[str, Source | SourceError] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def sources(self) -> Sources:
+        return self._sources or load_sources(self.repo)
+
+    @property
+    def thresholds(self) -> dict[str, Any]:
+        return self.repo.thresholds
+
+    def source(self, name: str | None) -> Source:
+        """The named (or default) source, connected once; a source that cannot open fails every use."""
+        config = self.sources.get(name)
+        with self._lock:
+            if config.name not in self._open:
+                try:
+                    self._open[config.name] = Source(open_adapter(config))
+                except SourceError as error:
+                    self._open[config.name] = error
+            opened = self._open[config.name]
+        if isinstance(opened, SourceError):
+            raise opened
+        return opened
+
+    @property
+    def opened(self) -> Iterable[Source]:
+        return [s for s in self._open.values() if isinstance(s, Source)]
+
+    def close(self) -> None:
+        for source in self.opened:
+            source.adapter.close()
