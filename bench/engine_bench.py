@@ -164,7 +164,9 @@ def main() -> None:
                 rows.append(measure(backend, scale, args.repeat, Path(directory)))
     report = {
         "date": dt.date.today().isoformat(),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
         "rows": rows,
     }
     if args.json:

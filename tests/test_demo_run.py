@@ -104,6 +104,7 @@ def test_an_unreachable_source_is_an_error_result_per_check_and_exit_4():
     assert [(r["check"], r["status"], r["source"]) for r in results] == [
         ("monitor.queue_size", "error", "demo"),
         ("promo.two_codes_same_type", "error", "demo"),
+        ("promo.issued_without_customer", "error", "demo"),
     ]
     assert all(
         "cannot connect to postgresql+psycopg://postgres@127.0.0.1:1/nowhere" in str(r["cause"]) for r in results

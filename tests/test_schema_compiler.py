@@ -76,7 +76,7 @@ def _mutations(document: Any, rng: random.Random, count: int) -> Iterator[Any]:
 
 def _shipped_documents() -> list[tuple[str, Any]]:
     found = []
-    for path in sorted(ROOT.glob("campaigns/**/*.yaml")) + sorted(ROOT.glob("rules/*.yaml")):
+    for path in sorted(ROOT.glob("campaigns/**/*.yaml")) + sorted(ROOT.glob("rules/**/*.yaml")):
         rel = path.relative_to(ROOT).as_posix()
         kind = kind_of(rel)
         if kind is not None:
