@@ -6,10 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from runner import __version__
+from runner.durations import parse_duration
 from runner.errors import ExitCode, UsageError
 
 
@@ -87,7 +89,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="evaluate only checks whose id matches (a glob; repeatable)",
     )
+    selection = run.add_mutually_exclusive_group()
+    selection.add_argument(
+        "--due",
+        action="store_true",
+        help="evaluate only the schedules of rules/schedules.yaml that fired since their last evaluation "
+        "(run it from cron every 5 minutes)",
+    )
+    selection.add_argument("--schedule", metavar="NAME", help="evaluate the checks of one schedule now")
     _result_options(run)
+
+    _problems_parser(commands)
+    _outbound_parser(commands)
 
     demo = commands.add_parser(
         "demo",
@@ -115,6 +128,82 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="do not write; exit 1 when the docs are stale")
     docs.add_argument("--output", type=Path, default=None, help="directory to write to (default: ROOT/docs)")
     return parser
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _problems_parser(commands: Any) -> None:
+    problems = commands.add_parser(
+        "problems",
+        help="list, show, acknowledge, mute and resolve the problems in the state store",
+        description="The Problems page on the command line. The store is CAMPAIGN_GUARD_STATE_URL or "
+        ".campaign-guard/state.db of the repository.",
+    )
+    actions = problems.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list", help="problems matching filters: problems first, newest first", description="Filters combine with AND."
+    )
+    listing.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        choices=("open", "acknowledged", "muted", "resolved", "all"),
+        help="repeatable (default: open, acknowledged and muted)",
+    )
+    listing.add_argument("--severity", action="append", default=[], choices=("problem", "warning"))
+    listing.add_argument("--localization", action="append", default=[], metavar="L", help="repeatable")
+    listing.add_argument("--campaign", action="append", default=[], metavar="GLOB", help="campaign id (glob)")
+    listing.add_argument("--owner", action="append", default=[], metavar="TEAM")
+    listing.add_argument("--check", action="append", default=[], metavar="GLOB", help="check id (glob)")
+    listing.add_argument("--since", type=_duration, metavar="AGE", help="first seen within AGE (2h, 1d)")
+    listing.add_argument("--older-than", type=_duration, metavar="AGE", help="first seen more than AGE ago (7d)")
+    listing.add_argument("--min-occurrences", type=int, default=0, metavar="N", help="occurred at least N times")
+    listing.add_argument("--min-regressions", type=int, default=0, metavar="N", help="reopened at least N times")
+    listing.add_argument("--limit", type=int, default=200, metavar="N", help="at most N problems (0: all; default 200)")
+    listing.add_argument("--format", dest="output_format", choices=("text", "json", "csv"), default="text")
+    listing.add_argument("--now", type=_moment, default=None, metavar="ISO", help="ages as of this moment")
+
+    show = actions.add_parser("show", help="the whole card of one problem, with its events")
+    show.add_argument("fingerprint", help="the fingerprint, or its first characters")
+    show.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+
+    for name, help_text in (
+        ("ack", "acknowledge: somebody is on it (still counted, no reminders)"),
+        ("mute", "mute until a time: occurrences are still recorded"),
+        ("resolve", "resolve by hand; a later failure reopens it as a regression"),
+    ):
+        action = actions.add_parser(name, help=help_text, description=help_text)
+        action.add_argument("fingerprint", help="the fingerprint, or its first characters")
+        action.add_argument("--by", metavar="NAME", help="who (default: CAMPAIGN_GUARD_USER or the login name)")
+        action.add_argument("--note", metavar="TEXT", help="why")
+        action.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
+        if name == "mute":
+            until = action.add_mutually_exclusive_group()
+            until.add_argument("--until", type=_moment, metavar="ISO", help="mute until this moment")
+            until.add_argument("--for", dest="for_", type=_duration, metavar="DURATION", help="mute this long (2h)")
+
+
+def _outbound_parser(commands: Any) -> None:
+    outbound = commands.add_parser(
+        "outbound",
+        help="the big red button: stop, start and show all outbound sending",
+        description="stop runs the stop actions of every source, fails every launch gate and opens a "
+        "system problem; start is just as explicit; status exits 1 while outbound is stopped.",
+    )
+    actions = outbound.add_subparsers(dest="action", required=True, metavar="ACTION")
+    stop = actions.add_parser("stop", help="stop all outbound now")
+    stop.add_argument("--reason", required=True, metavar="TEXT", help="why (shown to everyone)")
+    start = actions.add_parser("start", help="start outbound again")
+    start.add_argument("--reason", default="", metavar="TEXT", help="why it is safe again")
+    for action in (stop, start):
+        action.add_argument("--by", metavar="NAME", help="who (default: CAMPAIGN_GUARD_USER or the login name)")
+        action.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
+    actions.add_parser("status", help="running or stopped (exit 1 while stopped: a gate for a CRM's sender)")
 
 
 def _result_options(parser: argparse.ArgumentParser) -> None:
@@ -145,7 +234,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             from runner.commands import run
 
-            return run.run(args.root, args.checks, output_format=args.output_format, strict=args.strict, now=now)
+            return run.run(
+                args.root,
+                args.checks,
+                due=args.due,
+                schedule=args.schedule,
+                output_format=args.output_format,
+                strict=args.strict,
+                now=now,
+            )
+        if args.command == "problems":
+            from runner.commands import problems
+
+            if args.action == "list":
+                return problems.list_(args.root, args, now)
+            if args.action == "show":
+                return problems.show(args.root, args)
+            return problems.change(args.root, args, now)
+        if args.command == "outbound":
+            from runner.commands import outbound
+
+            return outbound.run(args.root, args, now)
         if args.command == "demo":
             from runner.commands import demo
 

@@ -31,3 +31,11 @@ def repo_copy(tmp_path: Path) -> Path:
     for name in ("campaigns", "rules", "schemas"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def state_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test gets its own empty state store (commands read CAMPAIGN_GUARD_STATE_URL)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('state') / 'state.db'}"
+    monkeypatch.setenv("CAMPAIGN_GUARD_STATE_URL", url)
+    return url

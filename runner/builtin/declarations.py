@@ -250,7 +250,20 @@ BONUS_TOTAL_ABOVE_MAX = DataCheck(
     summary="A launch credited more bonus in total than the campaign's limits.max_bonus_total.",
 )
 
+OUTBOUND_STOPPED = DataCheck(
+    "gate.outbound_stopped",
+    Severity.PROBLEM,
+    "system",
+    "All outbound is stopped",
+    "Find out why outbound was stopped (`campaign-guard outbound status`); "
+    "start it with `campaign-guard outbound start` once it is safe.",
+    stage="gate",
+    evaluator="runner.builtin.gate:outbound_stopped",
+    summary="Somebody pressed the big red button (`campaign-guard outbound stop`): no campaign may launch.",
+)
+
 GATE_CHECKS: tuple[DataCheck, ...] = (
+    OUTBOUND_STOPPED,
     AUDIENCE_OVER_MAX_CLIENTS,
     SEGMENTATION_NOT_DONE,
     AUDIENCE_ANOMALY,

@@ -20,6 +20,7 @@ from runner.builtin.declarations import (
     CUSTOMER_TYPE_MISMATCH,
     DEDUP_WINDOW,
     EMPTY_ATTRIBUTE,
+    OUTBOUND_STOPPED,
     SECOND_LIVE_LAUNCH,
     SEGMENTATION_NOT_DONE,
 )
@@ -50,6 +51,16 @@ def _audience(campaign: Campaign, ev: Evaluation) -> Target:
         group_by=("campaign_id", "element_id"),
         expect=tuple(f"{campaign.id}/{element_id}" for element_id, _ in campaign.elements(*AUDIENCE_ELEMENTS)),
     )
+
+
+def outbound_stopped(ev: Evaluation, campaign: Campaign) -> list[Result]:
+    """The big red button is pressed: every launch gate fails until outbound is started again."""
+    about = _about(OUTBOUND_STOPPED, campaign)
+    stop = ev.outbound_stop
+    if stop is None:
+        return [about.result(campaign.id, Status.PASS, observed="running", expected="outbound running")]
+    cause = f"outbound stopped by {stop.actor} at {stop.at:%Y-%m-%d %H:%M} UTC: {stop.reason}"
+    return [about.result(campaign.id, Status.FAIL, observed="stopped", expected="outbound running", cause=cause)]
 
 
 def audience_over_max_clients(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:

@@ -1,4 +1,4 @@
-"""campaign-guard run: monitoring and the launch gates of the campaigns due today."""
+"""campaign-guard run: evaluate monitoring and the launch gates due today, and keep the problems."""
 
 from __future__ import annotations
 
@@ -8,20 +8,99 @@ from datetime import datetime
 from pathlib import Path
 
 from runner.engine.evaluation import Evaluation
-from runner.engine.execute import execute, exit_code
-from runner.engine.plan import run_tasks
+from runner.engine.execute import evaluate_each
+from runner.engine.plan import Task, run_tasks
+from runner.engine.result import Result, Status
+from runner.engine.schedules import find_schedule, load_schedules, schedules_of
 from runner.errors import ExitCode
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
+from runner.store.connect import Store, open_store
+from runner.store.outbound import current_stop
+from runner.store.problems import open_problem_count
+from runner.store.record import Scope, record
+from runner.store.runs import claim, complete, finish_run, start_run
 
 
-def run(root: Path, checks: Sequence[str], *, output_format: str, strict: bool, now: datetime) -> ExitCode:
+def run(
+    root: Path,
+    checks: Sequence[str],
+    *,
+    due: bool = False,
+    schedule: str | None = None,
+    output_format: str,
+    strict: bool,
+    now: datetime,
+) -> ExitCode:
     repo = Repository(root)
     tasks = run_tasks(repo, now, checks)
-    ev = Evaluation(repo, now)
+    store = open_store(root)
     try:
-        results = execute(tasks, ev)
+        selection = " ".join([*(f"--check {c}" for c in checks), *(["--due"] if due else []), schedule or ""]).strip()
+        run_id = start_run(store, "run", selection, now)
+        failed = True
+        evaluated: list[Result] = []
+        try:
+            tasks, fired = _select(repo, store, run_id, tasks, now, due=due, schedule=schedule)
+            evaluated, changes = _evaluate(repo, store, run_id, tasks, now)
+            complete(store, run_id, fired)
+            failed = False
+        finally:
+            errors = sum(result.status is Status.ERROR for result in evaluated)
+            finish_run(store, run_id, results=len(evaluated), errors=errors, failed=failed)
+        problems, warnings = open_problem_count(store)
+    finally:
+        store.close()
+    sys.stdout.write(RESULT_REPORTERS[output_format](evaluated))
+    made = ", ".join(f"{count} {kind}" for kind, count in sorted(changes.items())) or "no changes"
+    footer = f"Problems: {made}; open now: {problems} problems, {warnings} warnings (campaign-guard problems list)\n"
+    (sys.stdout if output_format == "text" else sys.stderr).write(footer)
+    if errors:
+        return ExitCode.SOURCE_ERROR
+    if problems:
+        return ExitCode.PROBLEMS
+    return ExitCode.WARNINGS if strict and warnings else ExitCode.OK
+
+
+def _select(
+    repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime, *, due: bool, schedule: str | None
+) -> tuple[list[Task], list[tuple[str, datetime]]]:
+    """The tasks whose schedules fired (--due) or the named schedule's, claimed for this run."""
+    if not due and schedule is None:
+        return tasks, []
+    schedules = load_schedules(repo)
+    wanted = [find_schedule(schedules, schedule)] if schedule else schedules
+    membership = [set(schedules_of(task, schedules)) & {s.name for s in wanted} for task in tasks]
+    fired = {s.name: s.last_fire(now) for s in wanted if any(s.name in names for names in membership)}
+    claimed, busy = claim(store, run_id, fired, force=schedule is not None)
+    for name, other in sorted(busy.items()):
+        print(f"campaign-guard: schedule {name!r} is being evaluated by run {other}; skipped", file=sys.stderr)
+    selected = [task for task, names in zip(tasks, membership, strict=True) if names & claimed]
+    return selected, [(name, fire if fire is not None else now) for name, fire in fired.items() if name in claimed]
+
+
+def _evaluate(
+    repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime
+) -> tuple[list[Result], dict[str, int]]:
+    ev = Evaluation(repo, now, outbound_stop=current_stop(store))
+    try:
+        answers = evaluate_each(tasks, ev)
     finally:
         ev.close()
-    sys.stdout.write(RESULT_REPORTERS[output_format](results))
-    return exit_code(results, strict=strict)
+    evaluated = [result for answer in answers for result in answer]
+    finished = [
+        Scope(task.check, task.campaign)
+        for task, answer in zip(tasks, answers, strict=True)
+        if not any(result.status is Status.ERROR for result in answer)
+    ]
+    thresholds = repo.thresholds
+    changes = record(
+        store,
+        run_id,
+        evaluated,
+        now,
+        finished,
+        escalate_after=thresholds["warning_escalation_occurrences"],
+        retention_days=thresholds["history_retention_days"],
+    )
+    return evaluated, dict(changes)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,6 +15,9 @@ from sqlalchemy.sql import Executable, FromClause, TextClause
 from runner.adapter import Adapter, SourceError, open_adapter
 from runner.repository import Repository
 from runner.sources import Sources, load_sources
+
+if TYPE_CHECKING:
+    from runner.store.outbound import Stop
 
 
 class Source:
@@ -47,9 +50,12 @@ class Source:
 class Evaluation:
     """One evaluation: every check of a `run` or a `check` shares it, and its query answers."""
 
-    def __init__(self, repo: Repository, now: datetime, sources: Sources | None = None) -> None:
+    def __init__(
+        self, repo: Repository, now: datetime, sources: Sources | None = None, outbound_stop: Stop | None = None
+    ) -> None:
         self.repo = repo
         self.now = now
+        self.outbound_stop = outbound_stop  # the big red button, when pressed
         self._sources = sources
         self._open: dict[str, Source | SourceError] = {}
         self._lock = threading.Lock()

@@ -16,9 +16,13 @@ WORKERS = 8  # threads waiting on sources; each source caps its own concurrent q
 
 def execute(tasks: Sequence[Task], ev: Evaluation) -> list[Result]:
     """Results in task order, each task's results in the order it produced them."""
+    return [result for answer in evaluate_each(tasks, ev) for result in answer]
+
+
+def evaluate_each(tasks: Sequence[Task], ev: Evaluation) -> list[list[Result]]:
+    """The results of each task, side by side with the tasks."""
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="check") as pool:
-        answers = list(pool.map(lambda task: _evaluate(task, ev), tasks))
-    return [result for answer in answers for result in answer]
+        return list(pool.map(lambda task: _evaluate(task, ev), tasks))
 
 
 def _evaluate(task: Task, ev: Evaluation) -> list[Result]:

@@ -26,6 +26,7 @@ class Task:
     about: About
     subject: str
     evaluate: Callable[[Evaluation], Iterable[Result]]
+    campaign: str | None = None  # a launch-gate task looks at this campaign only
 
 
 def find_campaign(repo: Repository, campaign_id: str) -> Campaign:
@@ -45,7 +46,8 @@ def gate_tasks(campaign: Campaign) -> list[Task]:
     tasks = []
     for check in GATE_CHECKS:
         about = check.about(campaign=campaign.id, owner=campaign.data.get("owner"), location=campaign.location())
-        tasks.append(Task(check.id, about, campaign.id, partial(_on_campaign, check.function, campaign=campaign)))
+        evaluate = partial(_on_campaign, check.function, campaign=campaign)
+        tasks.append(Task(check.id, about, campaign.id, evaluate, campaign=campaign.id))
     return tasks
 
 

@@ -1,0 +1,98 @@
+"""campaign-guard outbound stop|start|status: the big red button.
+
+stop records who and why, runs every source's stop actions, makes every launch gate fail (the
+gate reads the store) and opens a `system` problem; start is as explicit and resolves it; status
+exits 1 while stopped, so a CRM's sender can use it as a gate.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runner.adapter import SourceError, open_adapter
+from runner.builtin.declarations import OUTBOUND_STOPPED
+from runner.commands.problems import actor
+from runner.engine.result import Result, Status
+from runner.errors import ExitCode
+from runner.repository import Repository
+from runner.sources import load_sources
+from runner.store.connect import Store, open_store
+from runner.store.outbound import current_stop, press
+from runner.store.record import record
+from runner.store.runs import finish_run, start_run
+
+SYSTEM_CHECK = "system.outbound_stopped"  # the system problem that stands while outbound is stopped
+SUBJECT = "outbound"
+
+
+def run(root: Path, args: Any, now: datetime) -> ExitCode:
+    store = open_store(root)
+    try:
+        if args.action == "status":
+            return _status(store)
+        return _switch(Repository(root), store, args, now)
+    finally:
+        store.close()
+
+
+def _status(store: Store) -> ExitCode:
+    stop = current_stop(store)
+    if stop is None:
+        print("outbound: running")
+        return ExitCode.OK
+    print(f"outbound: STOPPED by {stop.actor} at {stop.at:%Y-%m-%d %H:%M} UTC: {stop.reason}")
+    return ExitCode.PROBLEMS
+
+
+def _switch(repo: Repository, store: Store, args: Any, now: datetime) -> ExitCode:
+    who = actor(args.by)
+    stopping = args.action == "stop"
+    report, failed = _source_actions(repo, stopping)
+    press(store, args.action, actor=who, reason=args.reason, moment=now, report="\n".join(report))
+    run_id = start_run(store, f"outbound {args.action}", args.reason, now)
+    record(store, run_id, [_system_result(stopping, who, args.reason)], now)
+    finish_run(store, run_id, results=1, errors=failed)
+    for line in report:
+        print(line)
+    print(f"outbound: {'STOPPED' if stopping else 'running'} ({who}{': ' + args.reason if args.reason else ''})")
+    if failed:
+        print(f"campaign-guard: {failed} source action(s) failed; see above", file=sys.stderr)
+        return ExitCode.SOURCE_ERROR
+    return ExitCode.OK
+
+
+def _source_actions(repo: Repository, stopping: bool) -> tuple[list[str], int]:
+    """Run every source's stop (or start) statements; one line per source, and the failures."""
+    report, failed = [], 0
+    for config in load_sources(repo).by_name.values():
+        statements = config.stop_actions if stopping else config.start_actions
+        if not statements:
+            continue
+        adapter = None
+        try:
+            adapter = open_adapter(config)
+            adapter.run_statements(statements, check=f"outbound {'stop' if stopping else 'start'}")
+            report.append(f"source {config.name!r}: {len(statements)} statement(s) done")
+        except SourceError as error:
+            failed += 1
+            report.append(f"source {config.name!r}: FAILED: {error.message}")
+        finally:
+            if adapter is not None:
+                adapter.close()
+    return report, failed
+
+
+def _system_result(stopping: bool, who: str, reason: str) -> Result:
+    about = OUTBOUND_STOPPED.about().with_(check=SYSTEM_CHECK)
+    if stopping:
+        return about.result(
+            SUBJECT,
+            Status.FAIL,
+            observed="stopped",
+            expected="outbound running",
+            cause=f"outbound stopped by {who}: {reason}",
+        )
+    return about.result(SUBJECT, Status.PASS, observed="running")

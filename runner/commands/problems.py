@@ -1,0 +1,80 @@
+"""campaign-guard problems list|show|ack|mute|resolve: the Problems page on the command line."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from runner.errors import ExitCode
+from runner.reporters.problems import CARD_REPORTERS, LIST_REPORTERS
+from runner.store.actions import act
+from runner.store.connect import open_store
+from runner.store.lifecycle import UNRESOLVED
+from runner.store.problems import ProblemFilter, events_of, find_problem, list_problems
+
+STATUSES = ("open", "acknowledged", "muted", "resolved")
+
+
+def actor(given: str | None) -> str:
+    """Who did it: --by, else CAMPAIGN_GUARD_USER, else the login name."""
+    if given:
+        return given
+    try:
+        return os.environ.get("CAMPAIGN_GUARD_USER") or getpass.getuser()
+    except OSError:
+        return "unknown"
+
+
+def list_(root: Path, args: Any, now: datetime) -> ExitCode:
+    statuses = STATUSES if "all" in args.status else tuple(args.status) if args.status else UNRESOLVED
+    filters = ProblemFilter(
+        statuses=statuses,
+        severities=args.severity,
+        localizations=args.localization,
+        campaigns=args.campaign,
+        owners=args.owner,
+        checks=args.check,
+        opened_after=now - args.since if args.since else None,
+        opened_before=now - args.older_than if args.older_than else None,
+        min_occurrences=args.min_occurrences,
+        min_regressions=args.min_regressions,
+    )
+    store = open_store(root)
+    try:
+        found, total = list_problems(store, filters, args.limit or None)
+    finally:
+        store.close()
+    sys.stdout.write(LIST_REPORTERS[args.output_format](found, total))
+    return ExitCode.OK
+
+
+def show(root: Path, args: Any) -> ExitCode:
+    store = open_store(root)
+    try:
+        problem = find_problem(store, args.fingerprint)
+        events = events_of(store, problem["id"])
+    finally:
+        store.close()
+    sys.stdout.write(CARD_REPORTERS[args.output_format](problem, events))
+    return ExitCode.OK
+
+
+def change(root: Path, args: Any, now: datetime) -> ExitCode:
+    status = {"ack": "acknowledged", "mute": "muted", "resolve": "resolved"}[args.action]
+    until = None
+    if status == "muted":
+        until = args.until or now + (args.for_ or timedelta(hours=1))
+    store = open_store(root)
+    try:
+        problem = act(
+            store, args.fingerprint, status, actor=actor(args.by), note=args.note, moment=now, muted_until=until
+        )
+    finally:
+        store.close()
+    after = f" until {until.isoformat()}" if until else ""
+    print(f"{problem['fingerprint']} {problem['check']} {problem['subject']}: {problem['status']} -> {status}{after}")
+    return ExitCode.OK

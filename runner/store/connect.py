@@ -1,0 +1,135 @@
+"""Open the state store: SQLite file by default, any SQLAlchemy URL from CAMPAIGN_GUARD_STATE_URL.
+
+Every write transaction holds the store's lock (BEGIN IMMEDIATE on SQLite, an advisory lock on
+PostgreSQL), so two runners at once serialise their writes instead of duplicating problems.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from runner.errors import SourceUnreachable
+from runner.store.tables import HEAD_REVISION
+
+STATE_URL_VARIABLE = "CAMPAIGN_GUARD_STATE_URL"
+DEFAULT_STATE_FILE = ".campaign-guard/state.db"
+_LOCK_KEY = 0x63616D70  # "camp": the advisory lock every campaign-guard writer takes on PostgreSQL
+
+
+def state_url(root: Path, environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get(STATE_URL_VARIABLE) or f"sqlite:///{(root / DEFAULT_STATE_FILE).resolve()}"
+
+
+class Store:
+    """A migrated state store; `write()` is the one way to change it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that holds the store's write lock until it commits."""
+        with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+            elif self.dialect in ("mysql", "mariadb"):
+                connection.execute(sa.select(sa.func.get_lock("campaign-guard", 600)))
+            try:
+                yield connection
+            finally:
+                if self.dialect in ("mysql", "mariadb"):
+                    connection.execute(sa.select(sa.func.release_lock("campaign-guard")))
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(root: Path, environ: Mapping[str, str] | None = None, *, migrate: bool = True) -> Store:
+    """The store at CAMPAIGN_GUARD_STATE_URL (or the repository's SQLite file), upgraded to the newest schema."""
+    url = state_url(root, environ)
+    try:
+        engine = _engine(url)
+        store = Store(engine)
+        if migrate:
+            upgrade(store)
+    except sa.exc.ArgumentError as error:
+        raise SourceUnreachable(f"state store {_safe(url)}: not a database URL ({error})") from None
+    except ModuleNotFoundError as error:
+        raise SourceUnreachable(
+            f"state store {_safe(url)}: the driver {error.name!r} is not installed "
+            "(pip install 'campaign-guard[postgres]' for PostgreSQL)"
+        ) from None
+    except sa.exc.OperationalError as error:
+        raise SourceUnreachable(f"state store {_safe(url)}: cannot connect: {_first_line(error)}") from None
+    return store
+
+
+def _engine(url: str) -> Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"timeout": 120})
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # take the write lock at the start: no two writers interleave read-modify-write
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def upgrade(store: Store, revision: str = "head") -> None:
+    """Bring the store to a schema revision (the newest by default) under the write lock.
+
+    A store already at the newest revision costs one query; Alembic is loaded only to migrate.
+    """
+    if revision == "head" and _revision(store) == HEAD_REVISION:
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "runner.store:migrations")
+    with store.write() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def _revision(store: Store) -> str | None:
+    with store.read() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _safe(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__

@@ -1,0 +1,117 @@
+"""The state store's tables as the newest migration leaves them (migrations/versions/ is the truth)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# the newest migration: a store at this revision needs no upgrade (checked without loading Alembic)
+HEAD_REVISION = "0002"
+
+metadata = sa.MetaData()
+
+# Times are stored as naive UTC everywhere (SQLite keeps no zone); runner.store.clock converts.
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("selection", sa.Text, nullable=False, server_default=""),
+    sa.Column("evaluated_at", sa.DateTime, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed
+    sa.Column("results", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("host", sa.String(255), nullable=False, server_default=""),
+)
+
+problems = sa.Table(
+    "problems",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    sa.Column("check_id", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("localization", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open, acknowledged, muted, resolved
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("cause", sa.Text, nullable=False, server_default=""),
+    sa.Column("hint", sa.Text, nullable=False, server_default=""),
+    sa.Column("campaign", sa.String(200)),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("location", sa.String(500)),
+    sa.Column("source", sa.String(200)),
+    sa.Column("observed", sa.Text),  # JSON
+    sa.Column("expected", sa.Text, nullable=False, server_default=""),
+    sa.Column("samples", sa.Text),  # JSON list of rows
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("last_evaluated_at", sa.DateTime, nullable=False),
+    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("occurrences", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("regressions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("streak", sa.Integer, nullable=False, server_default="1"),  # failures in a row
+    sa.Column("escalated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("acknowledged_by", sa.String(200)),
+    sa.Column("muted_until", sa.DateTime),
+    sa.Index("ix_problems_status_severity", "status", "severity", "first_seen"),
+    sa.Index("ix_problems_last_seen", "last_seen"),
+    sa.Index("ix_problems_check", "check_id"),
+    sa.Index("ix_problems_campaign", "campaign"),
+)
+
+problem_events = sa.Table(
+    "problem_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("problem_id", sa.Integer, sa.ForeignKey("problems.id", ondelete="CASCADE"), nullable=False),
+    # opened, reopened, escalated, resolved, acknowledged, muted, unmuted
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(32)),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("note", sa.Text),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("observed", sa.Text),  # JSON
+    sa.Index("ix_problem_events_problem", "problem_id", "id"),
+)
+
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("check_id", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("localization", sa.String(32), nullable=False),
+    sa.Column("campaign", sa.String(200)),
+    sa.Column("owner", sa.String(200)),
+    sa.Column("value", sa.Float),  # the observed value when it is a number: trends and 3-sigma
+    sa.Column("observed", sa.Text),  # JSON
+    sa.Column("evaluated_at", sa.DateTime, nullable=False),
+    sa.Index("ix_results_check_subject_at", "check_id", "subject", "evaluated_at"),
+    sa.Index("ix_results_evaluated_at", "evaluated_at"),
+)
+
+outbound_switches = sa.Table(
+    "outbound_switches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action", sa.String(8), nullable=False),  # stop, start
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("report", sa.Text, nullable=False, server_default=""),  # what the source actions did
+)
+
+schedule_claims = sa.Table(
+    "schedule_claims",
+    metadata,
+    sa.Column("schedule", sa.String(200), primary_key=True),
+    sa.Column("evaluated_until", sa.DateTime),  # the newest fire time already evaluated
+    sa.Column("claimed_by", sa.String(32)),  # a running run holds it
+    sa.Column("claimed_until", sa.DateTime),  # a claim of a run that died expires
+)
