@@ -66,6 +66,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("error_codes", "rules", "error_codes.yaml", _error_codes),
     Kind("sources", "rules", "sources.yaml", _nothing),
     Kind("subscriptions", "rules", "subscriptions.yaml", _listed("subscriptions", "name")),
+    Kind("rule_tests", "rules/tests", "*.yaml", _listed("tests", "name")),
+    Kind("schedules", "rules", "schedules.yaml", _listed("schedules", "name")),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 CONFIG_DIRECTORIES = ("campaigns", "rules")
