@@ -93,7 +93,17 @@ def test_check_text_shows_observed_expected_and_verdict():
     assert done.returncode == 4
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Launch gate of birthday_bonus (campaigns/birthday_bonus.yaml)")
-    assert "ERROR" in lines[1] and "gate.audience_over_max_clients" in lines[1]
+    assert lines[1].split() == [
+        "pass",
+        "gate.outbound_stopped",
+        "birthday_bonus",
+        "observed",
+        "running",
+        "expected",
+        "outbound",
+        "running",
+    ]
+    assert "ERROR" in lines[2] and "gate.audience_over_max_clients" in lines[2]
     assert "source 'demo': query failed: no such table: target_group_members" in done.stdout
 
 
@@ -135,4 +145,6 @@ def test_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(tmp_path: Path)
 
 
 def test_every_built_in_data_check_has_a_demo_fault_or_only_reports():
-    assert {fault.check for fault in FAULTS} | set(REPORTED) >= {check.id for check in BUILTIN_CHECKS}
+    # the big red button is state, not data: tests/test_outbound.py presses it
+    pressed = {"gate.outbound_stopped"}
+    assert {fault.check for fault in FAULTS} | set(REPORTED) | pressed >= {check.id for check in BUILTIN_CHECKS}

@@ -12,12 +12,19 @@ from runner.engine.plan import find_campaign, gate_tasks
 from runner.errors import ExitCode
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
+from runner.store.connect import open_store
+from runner.store.outbound import current_stop
 
 
 def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: datetime) -> ExitCode:
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
-    ev = Evaluation(repo, now)
+    store = open_store(root)
+    try:
+        stop = current_stop(store)  # the big red button fails every gate
+    finally:
+        store.close()
+    ev = Evaluation(repo, now, outbound_stop=stop)
     try:
         results = execute(gate_tasks(campaign), ev)
     finally:

@@ -54,7 +54,8 @@ def run(
     sys.stdout.write(RESULT_REPORTERS[output_format](evaluated))
     made = ", ".join(f"{count} {kind}" for kind, count in sorted(changes.items())) or "no changes"
     footer = f"Problems: {made}; open now: {problems} problems, {warnings} warnings (campaign-guard problems list)\n"
-    (sys.stdout if output_format == "text" else sys.stderr).write(footer)
+    if output_format == "text":  # JSON stays a list of results; the store answers the rest
+        sys.stdout.write(footer)
     if errors:
         return ExitCode.SOURCE_ERROR
     if problems:

@@ -23,9 +23,7 @@ class Stop:
 def current_stop(store: Store) -> Stop | None:
     """The stop in force, or None while outbound runs."""
     with store.read() as connection:
-        row = connection.execute(
-            sa.select(outbound_switches).order_by(outbound_switches.c.id.desc()).limit(1)
-        ).first()
+        row = connection.execute(sa.select(outbound_switches).order_by(outbound_switches.c.id.desc()).limit(1)).first()
     if row is None or row.action != "stop":
         return None
     return Stop(row.actor, row.reason, row.at, row.report)

@@ -84,9 +84,13 @@ def find_problem(store: Store, fingerprint: str) -> dict[str, Any]:
     if len(fingerprint) < 4:
         raise UsageError(f"fingerprint {fingerprint!r}: give at least 4 characters")
     with store.read() as connection:
-        rows = connection.execute(
-            sa.select(problems).where(problems.c.fingerprint.like(_like(fingerprint) + "%", escape="\\")).limit(2)
-        ).mappings().all()
+        rows = (
+            connection.execute(
+                sa.select(problems).where(problems.c.fingerprint.like(_like(fingerprint) + "%", escape="\\")).limit(2)
+            )
+            .mappings()
+            .all()
+        )
     if not rows:
         raise UsageError(f"no problem with fingerprint {fingerprint!r} (campaign-guard problems list --status all)")
     if len(rows) > 1:
@@ -118,7 +122,7 @@ def open_problem_count(store: Store) -> tuple[int, int]:
         .group_by(problems.c.severity)
     )
     with store.read() as connection:
-        counts: dict[str, int] = dict(connection.execute(query).tuples().all())
+        counts: dict[str, int] = {severity: count for severity, count in connection.execute(query)}
     return counts.get("problem", 0), counts.get("warning", 0)
 
 

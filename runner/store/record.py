@@ -151,7 +151,7 @@ def _ids(connection: Connection, prints: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for chunk in _chunks(sorted(prints)):
         query = sa.select(problems.c.fingerprint, problems.c.id).where(problems.c.fingerprint.in_(chunk))
-        ids.update({print_: id_ for print_, id_ in connection.execute(query).tuples()})
+        ids.update({print_: id_ for print_, id_ in connection.execute(query)})
     return ids
 
 
