@@ -38,13 +38,18 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that holds the store's write lock until it commits."""
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection, self.write_on(connection):
+            yield connection
+
+    @contextmanager
+    def write_on(self, connection: Connection) -> Iterator[None]:
+        with connection.begin():
             if self.dialect == "postgresql":
                 connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
             elif self.dialect in ("mysql", "mariadb"):
                 connection.execute(sa.select(sa.func.get_lock("campaign-guard", 600)))
             try:
-                yield connection
+                yield
             finally:
                 if self.dialect in ("mysql", "mariadb"):
                     connection.execute(sa.select(sa.func.release_lock("campaign-guard")))
@@ -114,9 +119,18 @@ def upgrade(store: Store, revision: str = "head") -> None:
 
     config = Config()
     config.set_main_option("script_location", "runner.store:migrations")
-    with store.write() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with store.engine.connect() as connection:
+        if store.dialect == "sqlite":
+            # SQLite alters a table by copying it: with foreign keys on, dropping the old copy would
+            # cascade to the problem events. The pragma only works outside a transaction.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with store.write_on(connection):
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        finally:
+            if store.dialect == "sqlite":
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def _revision(store: Store) -> str | None:

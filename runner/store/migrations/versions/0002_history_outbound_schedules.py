@@ -15,8 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("problems") as batch:
-        batch.add_column(sa.Column("escalated", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("problems", sa.Column("escalated", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_table(
         "results",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
