@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,29 @@ def test_two_due_runs_at_once_never_evaluate_the_same_check_twice(demo: dict[str
     every_run = {"transactions.flowing", "transactions.hourly_volume", "webhooks.registration_fresh"}
     scheduled = [pair for pair in together if pair[0] not in every_run]
     assert scheduled == [pair for pair in alone if pair[0] not in every_run]
+
+
+def test_a_check_or_campaign_with_its_own_cron_follows_it(demo: dict[str, str], repo_copy: Path) -> None:
+    checks = repo_copy / "rules/checks/crm_health.yaml"
+    checks.write_text(
+        checks.read_text().replace(
+            "  - id: transactions.flowing\n", '  - id: transactions.flowing\n    schedule: "0 3 * * *"\n'
+        )
+    )
+    campaign = repo_copy / "campaigns/churn_reactivation.yaml"
+    campaign.write_text(campaign.read_text().replace("  type: weekly\n", '  type: weekly\n  gate_cron: "0 5 * * *"\n'))
+
+    def due(moment: str) -> set[str]:
+        done = run_cli("run", "--due", "--format", "json", "--now", moment, cwd=repo_copy, env=demo)
+        assert done.returncode in (0, 1), done.stderr
+        return {
+            f"{r['check']}@{r['campaign']}" if r["check"].startswith("gate.") else r["check"]
+            for r in json.loads(done.stdout)
+        }
+
+    first = due("2026-12-01T11:01:00+03:00")  # the first run: everything is due
+    assert {"transactions.flowing", "gate.dedup_window@churn_reactivation", "gate.dedup_window@birthday_bonus"} <= first
+    later = due("2026-12-01T11:16:00+03:00")  # launch-gates fired at 11:15, the own crons did not
+    assert "transactions.flowing" not in later
+    assert "gate.dedup_window@birthday_bonus" in later
+    assert "gate.dedup_window@churn_reactivation" not in later

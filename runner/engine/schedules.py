@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
@@ -15,6 +15,8 @@ from runner.errors import UsageError
 from runner.repository import Repository
 
 EVERY_RUN = "every-run"  # the implicit schedule of whatever no schedule selects
+OWN = "own:"  # the schedule a check or campaign carries itself (`schedule`, `gate_cron`)
+UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class Schedule:
 
 
 def load_schedules(repo: Repository) -> list[Schedule]:
+    """The named schedules, then the checks' and campaigns' own crons, then the every-run one."""
     data = repo.single("schedules") or {"schedules": []}
-    return [
+    named = [
         Schedule(
             item["name"],
             item["cron"],
@@ -50,12 +53,31 @@ def load_schedules(repo: Repository) -> list[Schedule]:
             tuple(item.get("campaigns", ())),
         )
         for item in data["schedules"]
-    ] + [Schedule(EVERY_RUN, None, ZoneInfo("UTC"))]
+    ]
+    return [*named, *_own_schedules(repo), Schedule(EVERY_RUN, None, UTC)]
+
+
+def _own_schedules(repo: Repository) -> Iterator[Schedule]:
+    for kind in ("functional_checks", "data_checks"):
+        for document in repo.documents(kind):
+            if document.schema_valid:
+                for spec in document.data["checks"]:
+                    if "schedule" in spec:
+                        yield Schedule(f"{OWN}check:{spec['id']}", spec["schedule"], UTC, checks=(spec["id"],))
+    for document in repo.documents("campaign"):
+        schedule = document.data.get("schedule", {}) if document.schema_valid else {}
+        if "gate_cron" in schedule:
+            zone = ZoneInfo(schedule.get("timezone", "UTC"))
+            yield Schedule(
+                f"{OWN}gate:{document.data['id']}", schedule["gate_cron"], zone, campaigns=(document.data["id"],)
+            )
 
 
 def schedules_of(task: Task, schedules: Sequence[Schedule]) -> list[str]:
-    named = [s.name for s in schedules if s.name != EVERY_RUN and s.selects(task)]
-    return named or [EVERY_RUN]
+    """A check's own cron replaces the named schedules; nothing selects it: every run."""
+    selecting = [s.name for s in schedules if s.name != EVERY_RUN and s.selects(task)]
+    own = [name for name in selecting if name.startswith(OWN)]
+    return own or selecting or [EVERY_RUN]
 
 
 def find_schedule(schedules: Iterable[Schedule], name: str) -> Schedule:
