@@ -9,6 +9,7 @@ from typing import Any
 from runner.checktypes.anomaly import Baseline, anomaly
 from runner.checktypes.failed_rows import failed_rows
 from runner.checktypes.freshness import freshness
+from runner.checktypes.history_anomaly import history_anomaly
 from runner.checktypes.measure import measure
 from runner.checktypes.ratio import ratio
 from runner.checktypes.target import Target, sql_condition
@@ -144,6 +145,12 @@ def _anomaly(ev: Evaluation, check: ConfiguredCheck) -> list[Result]:
     )
 
 
+def _history_anomaly(ev: Evaluation, check: ConfiguredCheck) -> list[Result]:
+    spec = check.spec
+    baseline = Baseline(spec.get("history", 30), spec.get("min_volume", 0), spec.get("sigma", 3))
+    return history_anomaly(ev, check.about, metric=spec["metric"], baseline=baseline)
+
+
 EVALUATORS: dict[str, Callable[[Evaluation, ConfiguredCheck], list[Result]]] = {
     "row_count": _row_count,
     "new_rows": _row_count,
@@ -152,4 +159,5 @@ EVALUATORS: dict[str, Callable[[Evaluation, ConfiguredCheck], list[Result]]] = {
     "ratio": _ratio,
     "failed_rows": _failed_rows,
     "anomaly": _anomaly,
+    "history_anomaly": _history_anomaly,
 }

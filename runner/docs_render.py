@@ -68,6 +68,11 @@ CHECK_TYPES = (
     ("ratio", "percentage of rows (after `filter`) that match `matching`", '`fail: "< 99.7%"`'),
     ("failed_rows", "rows returned by `sql` (dataset names as tables), with samples; % of `of`", '`warn: "> 0"`'),
     ("anomaly", "the last `period` against the `history` before it: `sigma` band, above `min_volume`", "-"),
+    (
+        "history_anomaly",
+        "the newest stored value of check `metric`, per subject, against the `history` values stored before it",
+        "-",
+    ),
 )
 
 

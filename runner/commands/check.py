@@ -13,6 +13,7 @@ from runner.errors import ExitCode
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.store.connect import open_store
+from runner.store.history import History
 from runner.store.outbound import current_stop
 
 
@@ -20,15 +21,12 @@ def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: 
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
     store = open_store(root)
-    try:
-        stop = current_stop(store)  # the big red button fails every gate
-    finally:
-        store.close()
-    ev = Evaluation(repo, now, outbound_stop=stop)
+    ev = Evaluation(repo, now, outbound_stop=current_stop(store), history=History(store))
     try:
         results = execute(gate_tasks(campaign), ev)
     finally:
         ev.close()
+        store.close()
     if output_format == "text":
         sys.stdout.write(f"Launch gate of {campaign.id} ({campaign.document.rel}) as of {now:%Y-%m-%d %H:%M %Z}\n")
     sys.stdout.write(RESULT_REPORTERS[output_format](results))

@@ -17,6 +17,7 @@ from runner.repository import Repository
 from runner.sources import Sources, load_sources
 
 if TYPE_CHECKING:
+    from runner.store.history import History
     from runner.store.outbound import Stop
 
 
@@ -51,11 +52,17 @@ class Evaluation:
     """One evaluation: every check of a `run` or a `check` shares it, and its query answers."""
 
     def __init__(
-        self, repo: Repository, now: datetime, sources: Sources | None = None, outbound_stop: Stop | None = None
+        self,
+        repo: Repository,
+        now: datetime,
+        sources: Sources | None = None,
+        outbound_stop: Stop | None = None,
+        history: History | None = None,
     ) -> None:
         self.repo = repo
         self.now = now
         self.outbound_stop = outbound_stop  # the big red button, when pressed
+        self.history = history  # stored check results, when a state store is at hand
         self._sources = sources
         self._open: dict[str, Source | SourceError] = {}
         self._lock = threading.Lock()
