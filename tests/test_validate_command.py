@@ -202,3 +202,16 @@ def test_worker_processes_find_exactly_what_one_process_finds(repo_copy: Path, m
     parallel = validation.validate(repo, repo.files, now, jobs=3)
     assert parallel == serial
     assert {f.check_id for f in parallel} == {"element.max_clients_missing", "bonus.above_cap"}
+
+
+def test_a_schedule_pattern_that_selects_nothing_is_a_warning(repo_copy: Path):
+    schedules = repo_copy / "rules/schedules.yaml"
+    text = schedules.read_text(encoding="utf-8")
+    schedules.write_text(text.replace("      - vip.*\n", "      - vip.*\n      - vips.*\n"), encoding="utf-8")
+    line = text.splitlines().index("      - vip.*") + 2
+    done = run_cli("validate", "rules/schedules.yaml", "--now", NOW, cwd=repo_copy)
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[0] == (
+        f"rules/schedules.yaml:{line}:9: warning reference.no_match: checks pattern 'vips.*' matches no check; "
+        "fix the pattern or remove it"
+    )

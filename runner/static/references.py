@@ -97,22 +97,23 @@ def unknown_subscription(document: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def no_match(document: Document, ctx: Context) -> Iterator[Hit]:
-    """A subscription's campaign or check pattern matches nothing, so it silently filters everything out."""
+    """A subscription's or schedule's campaign or check pattern matches nothing: it silently selects nothing."""
     from runner.catalogue import known_check_ids
 
+    section = document.kind.name  # subscriptions or schedules: both are lists under their own name
     universes: dict[str, Any] = {
         "campaigns": ctx.repo.definitions("campaign"),
         "exclude_campaigns": ctx.repo.definitions("campaign"),
         "checks": known_check_ids(ctx.repo),
         "exclude_checks": known_check_ids(ctx.repo),
     }
-    for index, subscription in enumerate(document.data["subscriptions"]):
+    for index, item in enumerate(document.data[section]):
         for field, universe in universes.items():
-            for position, pattern in enumerate(subscription.get(field, [])):
+            for position, pattern in enumerate(item.get(field, [])):
                 if not any(fnmatchcase(name, pattern) for name in universe):
                     kind = "campaign" if "campaign" in field else "check"
                     yield Hit(
-                        ("subscriptions", index, field, position),
+                        (section, index, field, position),
                         f"{field} pattern {pattern!r} matches no {kind}; fix the pattern or remove it",
                     )
 
@@ -154,7 +155,7 @@ CHECKS = (
         "reference.no_match",
         Severity.WARNING,
         "system",
-        ("subscriptions",),
+        ("subscriptions", "schedules"),
         "Correct the pattern so it matches at least one campaign or check.",
         no_match,
     ),
