@@ -272,7 +272,7 @@ MESSAGES = {
         "rules/threshold.yaml:1:1: not a campaign-guard configuration file, not checked; expected one of: "
         "campaigns/templates/*.yaml, campaigns/*.yaml, rules/thresholds.yaml, rules/monitored_tables.yaml, "
         "rules/functional_checks.yaml, rules/checks/*.yaml, rules/error_codes.yaml, rules/sources.yaml, "
-        "rules/subscriptions.yaml",
+        "rules/subscriptions.yaml, rules/tests/*.yaml, rules/schedules.yaml",
     ],
     "schema.invalid_schema": [
         "schemas/monitored_tables.schema.json:20:65: properties.tables.items.properties.max_silence_minutes.minimum: "
