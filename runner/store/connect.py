@@ -80,6 +80,8 @@ def open_store(root: Path, environ: Mapping[str, str] | None = None, *, migrate:
         ) from None
     except sa.exc.OperationalError as error:
         raise SourceUnreachable(f"state store {_safe(url)}: cannot connect: {_first_line(error)}") from None
+    except OSError as error:  # the SQLite file's directory cannot be created
+        raise SourceUnreachable(f"state store {_safe(url)}: {error.strerror or error}") from None
     return store
 
 

@@ -75,6 +75,7 @@ problem_events = sa.Table(
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("observed", sa.Text),  # JSON
     sa.Index("ix_problem_events_problem", "problem_id", "id"),
+    sa.Index("ix_problem_events_kind_at", "kind", "at"),
 )
 
 results = sa.Table(

@@ -16,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("problems", sa.Column("escalated", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.create_index("ix_problem_events_kind_at", "problem_events", ["kind", "at"])  # slices, notifications
     op.create_table(
         "results",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -55,5 +56,6 @@ def downgrade() -> None:
     op.drop_table("schedule_claims")
     op.drop_table("outbound_switches")
     op.drop_table("results")
+    op.drop_index("ix_problem_events_kind_at", "problem_events")
     with op.batch_alter_table("problems") as batch:
         batch.drop_column("escalated")
