@@ -101,6 +101,18 @@ def _parser() -> argparse.ArgumentParser:
 
     _problems_parser(commands)
     _outbound_parser(commands)
+    _report_parser(commands)
+
+    test = commands.add_parser(
+        "test",
+        help="run the rule unit tests of rules/tests/*.yaml (like promtool test rules)",
+        description="Evaluate each rule test against a fresh SQLite database holding only its fixture rows "
+        "and compare the problems found with those it expects. Exit 1 when a test fails or errors.",
+    )
+    test.add_argument("names", nargs="*", metavar="NAME", help="run only the tests whose name matches (a glob)")
+    test.add_argument(
+        "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -188,6 +200,37 @@ def _problems_parser(commands: Any) -> None:
             until.add_argument("--for", dest="for_", type=_duration, metavar="DURATION", help="mute this long (2h)")
 
 
+def _report_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="the hourly operational report, or a slice of opened problems per day or week",
+        description="Without --by: the hourly report of the SAP article (new errors, functional checks, dumps, "
+        "cancelled jobs, queues, integration freshness, duplicates, launches, non-released elements, open "
+        "problems by localization) from the newest result of every check and subject evaluated within --since. "
+        "With --by: one row per key, one column per day or ISO week, counting problems opened (and reopened).",
+    )
+    report.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "markdown", "html", "csv"),
+        default="text",
+        help="output format (default: text; csv only with --by)",
+    )
+    report.add_argument(
+        "--since",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="the window: results evaluated within it (default 1h); with --by, the span of the periods (default 30d)",
+    )
+    report.add_argument(
+        "--by", choices=("localization", "campaign", "owner", "check"), default=None, help="a slice by this key"
+    )
+    report.add_argument("--period", choices=("day", "week"), default=None, help="a slice's columns (default: day)")
+    report.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment (default: now)")
+    report.add_argument("--output", type=Path, default=None, metavar="FILE", help="write to FILE (default: stdout)")
+
+
 def _outbound_parser(commands: Any) -> None:
     outbound = commands.add_parser(
         "outbound",
@@ -255,6 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from runner.commands import outbound
 
             return outbound.run(args.root, args, now)
+        if args.command == "report":
+            from runner.commands import report
+
+            return report.run(args.root, args, now)
+        if args.command == "test":
+            from runner.commands import test
+
+            return test.run(args.root, args.names, output_format=args.output_format)
         if args.command == "demo":
             from runner.commands import demo
 
