@@ -1,7 +1,9 @@
 """The planned bounds of each running campaign (its `limits`) against what its launches did.
 
-Every launch of the last jobs window (24 hours by default) is measured: messages per launch,
-smallest and largest accrual, bonus total. The five checks share two queries.
+Every completed run of the last jobs window (24 hours by default) is measured: its messages,
+smallest and largest accrual, bonus total. A run is every launch of a campaign at one moment (one
+launch per element), so a campaign's limits bound the whole run; a run that sent nothing counts
+as 0 messages. The five checks share two queries.
 """
 
 from __future__ import annotations
@@ -28,30 +30,31 @@ from runner.engine.levels import Levels
 from runner.engine.result import Result, plain
 
 
-def _per_launch(ev: Evaluation, dataset: str, measures: Callable[[Any], list[Any]], check: str) -> list[dict[str, Any]]:
-    """Launches (not rows) within the window, so that a launch is measured whole or not at all."""
+def _per_run(ev: Evaluation, dataset: str, measures: Callable[[Any], list[Any]], check: str) -> list[dict[str, Any]]:
+    """Completed runs (not rows) within the window, so that a run is measured whole or not at all."""
     source = ev.source(None)
     rows = source.dataset(dataset)
     launches = source.dataset("launches")
     campaigns = sorted(running_campaigns(ev))
     return source.rows(
-        sa.select(launches.c.campaign_id, launches.c.launch_id, *measures(rows))
-        .select_from(rows.join(launches, launches.c.launch_id == rows.c.launch_id))
+        sa.select(launches.c.campaign_id, launches.c.launched_at, *measures(rows))
+        .select_from(launches.outerjoin(rows, launches.c.launch_id == rows.c.launch_id))
         .where(
             launches.c.campaign_id.in_(campaigns),
             launches.c.launched_at >= source.local(ev.now - window(ev, "jobs_window")),
+            launches.c.status == "completed",  # a running launch is not finished; a refused one sent nothing
         )
-        .group_by(launches.c.campaign_id, launches.c.launch_id),
+        .group_by(launches.c.campaign_id, launches.c.launched_at),
         check,
     )
 
 
 def _messages(ev: Evaluation, check: str) -> list[dict[str, Any]]:
-    return _per_launch(ev, "messages", lambda rows: [sa.func.count().label("messages")], check)
+    return _per_run(ev, "messages", lambda rows: [sa.func.count(rows.c.message_id).label("messages")], check)
 
 
 def _bonuses(ev: Evaluation, check: str) -> list[dict[str, Any]]:
-    return _per_launch(
+    return _per_run(
         ev,
         "bonus_accruals",
         lambda rows: [
@@ -84,23 +87,26 @@ LIMITS = {
 
 
 def _judge(ev: Evaluation, check: DataCheck) -> Iterator[Result]:
-    """One result per running campaign with the limit set and a launch in the window: its worst launch."""
+    """One result per running campaign with the limit set and a measured run in the window: its worst run.
+
+    A run without bonus accruals has no accrual to bound."""
     limit = LIMITS[check.id]
     answer = limit.figures(ev, check.id)
     for campaign_id, campaign in sorted(running_campaigns(ev).items()):
         bound = campaign.data.get("limits", {}).get(limit.field)
-        launches = [row for row in answer if row["campaign_id"] == campaign_id]
-        if bound is None or not launches:
+        runs = [row for row in answer if row["campaign_id"] == campaign_id and row[limit.column] is not None]
+        if bound is None or not runs:
             continue
         campaign_levels = limit.levels(bound)
-        worst = max(launches, key=lambda row: _badness(campaign_levels, float(plain(row[limit.column]) or 0)))
+        worst = max(runs, key=lambda row: _badness(campaign_levels, float(plain(row[limit.column]))))
         observed = plain(worst[limit.column])
+        started = str(plain(worst["launched_at"]))[:16].replace("T", " ")
         yield _about(check, campaign, limit.field).result(
             campaign_id,
             campaign_levels.verdict(observed),
             observed=observed,
             expected=campaign_levels.expected,
-            cause=f"launch {worst['launch_id']}: {limit.what} {observed}, "
+            cause=f"the run launched {started}: {limit.what} {observed}, "
             f"the campaign's limit {limit.field} is {bound}",
         )
 
