@@ -178,10 +178,10 @@ def customer_type_mismatch(ev: Evaluation, campaign: Campaign) -> list[Result]:
 
 
 def empty_attribute(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
-    """Messages prepared today whose template attributes are empty or zero ("0 points" SMS).
+    """Messages prepared today whose template attributes are missing, empty or zero ("0 points" SMS).
 
-    The attributes are those the element's template declares; the values come from
-    message_attributes.
+    The attributes are those the element's template declares required; the values come from
+    message_attributes, where a declared attribute without a row counts as empty.
     """
     source = ev.source(None)
     start, end = campaign.day(ev.now)
@@ -189,19 +189,28 @@ def empty_attribute(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
     attributes = source.dataset("message_attributes")
     for element_id, element in campaign.elements("send"):
         template = ev.repo.find("template", str(element["template"]))
-        names = sorted(template.data.get("attributes", {})) if template is not None else []
+        declarations = template.data.get("attributes", {}) if template is not None else {}
+        names = sorted(name for name, spec in declarations.items() if spec.get("required", True))
         if not names:
             continue
+        # every declared attribute of every message: a missing row is as empty as an empty value
+        declared = sa.union_all(*(sa.select(sa.literal(name, sa.String).label("name")) for name in names)).subquery(
+            "declared"
+        )
         value = sa.func.trim(sa.func.coalesce(attributes.c.value, ""))
         query = (
-            sa.select(messages.c.message_id, messages.c.customer_id, attributes.c.name, attributes.c.value)
-            .select_from(messages.join(attributes, attributes.c.message_id == messages.c.message_id))
+            sa.select(messages.c.message_id, messages.c.customer_id, declared.c.name, attributes.c.value)
+            .select_from(
+                messages.join(declared, sa.true()).outerjoin(
+                    attributes,
+                    sa.and_(attributes.c.message_id == messages.c.message_id, attributes.c.name == declared.c.name),
+                )
+            )
             .where(
                 messages.c.campaign_id == campaign.id,
                 messages.c.element_id == element_id,
                 messages.c.created_at >= source.local(start),
                 messages.c.created_at < source.local(end),
-                attributes.c.name.in_(names),
                 sa.or_(value == "", value == "0"),
             )
         )
