@@ -16,7 +16,7 @@ class CheckInfo:
     localization: str
     summary: str
     fix: str
-    stage: str = "file"  # file and static: validate; gate: check / run; monitor: run
+    stage: str = "file"  # file and static: validate; gate: check / run; monitor: run; system: campaign-guard itself
 
 
 FILE_RULES = (
@@ -83,10 +83,14 @@ FILE_RULES = (
 def catalogue() -> list[CheckInfo]:
     """File-level rules first, then the static checks, then the data checks, each in declared order."""
     from runner.builtin.declarations import BUILTIN_CHECKS
+    from runner.builtin.system import SUMMARIES, SYSTEM_CHECKS
 
     static = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, "static") for c in CHECKS]
     data = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, c.stage) for c in BUILTIN_CHECKS]
-    return [*FILE_RULES, *static, *data]
+    system = [
+        CheckInfo(a.check, a.severity, a.localization, SUMMARIES[a.check], a.hint, "system") for a in SYSTEM_CHECKS
+    ]
+    return [*FILE_RULES, *static, *data, *system]
 
 
 def known_check_ids(repo: Repository) -> set[str]:

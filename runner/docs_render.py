@@ -37,6 +37,12 @@ STAGES = (
         "(rules/functional_checks.yaml and the generic types of rules/checks/*.yaml) run alongside; "
         "their ids are their own.",
     ),
+    (
+        ("system",),
+        "System problems: opened by campaign-guard itself",
+        "Not evaluated against data: `campaign-guard outbound stop|start` and every `run` report them, "
+        "so that they reach the problems list and its subscribers like any other problem.",
+    ),
 )
 
 

@@ -222,3 +222,27 @@ def test_a_check_or_campaign_with_its_own_cron_follows_it(demo: dict[str, str], 
     assert "transactions.flowing" not in later
     assert "gate.dedup_window@birthday_bonus" in later
     assert "gate.dedup_window@churn_reactivation" not in later
+
+
+def test_a_failing_source_is_a_system_problem_until_it_answers_again(demo: dict[str, str]) -> None:
+    broken = {"CAMPAIGN_GUARD_DEMO_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"}
+    failed = run_cli(
+        "run", "--check", "monitor.queue_size", "--check", "monitor.new_dumps", "--now", LAUNCH_DAY, env=broken
+    )
+    assert failed.returncode == 4
+    (problem,) = listed(broken)
+    assert (problem["check"], problem["subject"], problem["severity"], problem["localization"]) == (
+        "system.source_failed",
+        "demo",
+        "problem",
+        "system",
+    )
+    assert problem["observed"] == 2
+    assert str(problem["cause"]).startswith(
+        "2 checks could not be evaluated (monitor.new_dumps, monitor.queue_size): source 'demo': cannot connect"
+    )
+    answered = run_cli("run", "--check", "monitor.queue_size", "--now", RERUN, env=demo)
+    assert answered.stdout.splitlines()[-1].startswith("Problems: 1 opened, 1 resolved;")
+    assert [(p["check"], p["status"]) for p in listed(demo, "--check", "system.*", "--status", "all")] == [
+        ("system.source_failed", "resolved")
+    ]

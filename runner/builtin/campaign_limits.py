@@ -106,8 +106,7 @@ def _judge(ev: Evaluation, check: DataCheck) -> Iterator[Result]:
             campaign_levels.verdict(observed),
             observed=observed,
             expected=campaign_levels.expected,
-            cause=f"the run launched {started}: {limit.what} {observed}, "
-            f"the campaign's limit {limit.field} is {bound}",
+            cause=f"the run launched {started}: {limit.what} {observed}, the campaign's limit {limit.field} is {bound}",
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.adapter import SourceError, open_adapter
-from runner.builtin.declarations import OUTBOUND_STOPPED
+from runner.builtin.system import OUTBOUND_STOP
 from runner.commands.problems import actor
 from runner.engine.result import Result, Status
 from runner.errors import ExitCode
@@ -24,7 +24,6 @@ from runner.store.outbound import current_stop, press
 from runner.store.record import record
 from runner.store.runs import finish_run, start_run
 
-SYSTEM_CHECK = "system.outbound_stopped"  # the system problem that stands while outbound is stopped
 SUBJECT = "outbound"
 
 
@@ -86,7 +85,7 @@ def _source_actions(repo: Repository, stopping: bool) -> tuple[list[str], int]:
 
 
 def _system_result(stopping: bool, who: str, reason: str) -> Result:
-    about = OUTBOUND_STOPPED.about().with_(check=SYSTEM_CHECK)
+    about = OUTBOUND_STOP
     if stopping:
         return about.result(
             SUBJECT,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from runner.builtin.system import source_health
 from runner.engine.evaluation import Evaluation
 from runner.engine.execute import evaluate_each
 from runner.engine.plan import Task, run_tasks
@@ -90,6 +91,8 @@ def _evaluate(
     finally:
         ev.close()
     evaluated = [result for answer in answers for result in answer]
+    # stored, not printed: the error results above already say what failed, the store remembers it
+    health = source_health(evaluated, (source.name for source in ev.opened))
     finished = [
         Scope(task.check, task.campaign)
         for task, answer in zip(tasks, answers, strict=True)
@@ -99,7 +102,7 @@ def _evaluate(
     changes = record(
         store,
         run_id,
-        evaluated,
+        evaluated + health,
         now,
         finished,
         escalate_after=thresholds["warning_escalation_occurrences"],

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from runner.builtin.declarations import BUILTIN_CHECKS
+from runner.builtin.system import SYSTEM_CHECKS
 from runner.report.times import duration
 from runner.store.clock import from_store, to_store
 from runner.store.connect import Store
@@ -28,7 +29,7 @@ ACTIVE = ("open", "acknowledged")  # what `run` counts as "open now"
 LAUNCHED = "monitor.launched_last_hour"
 SAMPLES = 3  # sample rows shown per listed result
 TITLES = {check.id: check.title for check in BUILTIN_CHECKS}
-BUILTIN = frozenset(TITLES) | {"system.outbound_stopped"}  # the big red button's system problem
+BUILTIN = frozenset(TITLES) | {about.check for about in SYSTEM_CHECKS}  # the button, failed sources
 ERROR_CAUSE = "the check could not be evaluated: its source did not answer (see the output of that run)"
 
 
