@@ -97,11 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         "(run it from cron every 5 minutes)",
     )
     selection.add_argument("--schedule", metavar="NAME", help="evaluate the checks of one schedule now")
+    run.add_argument(
+        "--notify", action="store_true", help="then send what subscriptions are due, as `campaign-guard notify` does"
+    )
     _result_options(run)
 
     _problems_parser(commands)
     _outbound_parser(commands)
     _report_parser(commands)
+    _notify_parsers(commands)
 
     test = commands.add_parser(
         "test",
@@ -231,6 +235,37 @@ def _report_parser(commands: Any) -> None:
     report.add_argument("--output", type=Path, default=None, metavar="FILE", help="write to FILE (default: stdout)")
 
 
+def _notify_parsers(commands: Any) -> None:
+    notify = commands.add_parser(
+        "notify",
+        help="send what subscriptions are due: immediate messages, digests, reminders, escalations, retries",
+        description="Match new problem events against rules/subscriptions.yaml, write the due messages to the "
+        "outbox in the state store, then deliver it (failed deliveries are retried with backoff). Meant for the "
+        "same cron as `run --due`. Exit 4 when a delivery failed.",
+    )
+    notify.add_argument("--dry-run", action="store_true", help="show what would be sent; store and send nothing")
+    notify.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    notify.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
+
+    route = commands.add_parser(
+        "route",
+        help="which subscriptions a problem reaches, when and why",
+        description="For a stored problem (FINGERPRINT) or one described by --check, --severity and "
+        "--localization (and optionally --campaign, --owner, --subject, --occurrences): every subscription, "
+        "whether it reaches the problem, through which channel, when, and the filter that says no.",
+    )
+    route.add_argument("fingerprint", nargs="?", help="a stored problem's fingerprint (or its first characters)")
+    route.add_argument("--check", metavar="ID")
+    route.add_argument("--severity", choices=("problem", "warning"))
+    route.add_argument("--localization", metavar="L")
+    route.add_argument("--campaign", metavar="ID")
+    route.add_argument("--owner", metavar="TEAM")
+    route.add_argument("--subject", metavar="TEXT")
+    route.add_argument("--occurrences", type=int, default=1, metavar="N")
+    route.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    route.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
+
+
 def _outbound_parser(commands: Any) -> None:
     outbound = commands.add_parser(
         "outbound",
@@ -282,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.checks,
                 due=args.due,
                 schedule=args.schedule,
+                then_notify=args.notify,
                 output_format=args.output_format,
                 strict=args.strict,
                 now=now,
@@ -294,6 +330,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "show":
                 return problems.show(args.root, args)
             return problems.change(args.root, args, now)
+        if args.command == "notify":
+            from runner.commands import notify
+
+            return notify.run(args.root, now=now, dry_run=args.dry_run, output_format=args.output_format)
+        if args.command == "route":
+            from runner.commands import route
+
+            if not args.fingerprint and not (args.check and args.severity and args.localization):
+                parser.error("route: give a FINGERPRINT, or --check, --severity and --localization")
+            return route.run(args.root, args, now)
         if args.command == "outbound":
             from runner.commands import outbound
 

@@ -30,6 +30,7 @@ def run(
     *,
     due: bool = False,
     schedule: str | None = None,
+    then_notify: bool = False,
     output_format: str,
     strict: bool,
     now: datetime,
@@ -51,6 +52,7 @@ def run(
             errors = sum(result.status is Status.ERROR for result in evaluated)
             finish_run(store, run_id, results=len(evaluated), errors=errors, failed=failed)
         problems, warnings = open_problem_count(store)
+        undelivered = _notify(store, repo, now) if then_notify else 0
     finally:
         store.close()
     sys.stdout.write(RESULT_REPORTERS[output_format](evaluated))
@@ -58,11 +60,23 @@ def run(
     footer = f"Problems: {made}; open now: {problems} problems, {warnings} warnings (campaign-guard problems list)\n"
     if output_format == "text":  # JSON stays a list of results; the store answers the rest
         sys.stdout.write(footer)
-    if errors:
+    if errors or undelivered:
         return ExitCode.SOURCE_ERROR
     if problems:
         return ExitCode.PROBLEMS
     return ExitCode.WARNINGS if strict and warnings else ExitCode.OK
+
+
+def _notify(store: Store, repo: Repository, now: datetime) -> int:
+    """`notify` in the same process; how many deliveries failed (they stay in the outbox)."""
+    from runner.commands.notify import notify
+
+    _planned, delivered, _due = notify(store, repo, now)
+    failures = {**delivered.retrying, **delivered.failed}
+    print(f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered", file=sys.stderr)
+    for message_id, error in sorted(failures.items()):
+        print(f"campaign-guard: message #{message_id} not delivered: {error}", file=sys.stderr)
+    return len(failures)
 
 
 def _select(

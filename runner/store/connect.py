@@ -55,6 +55,18 @@ class Store:
                     connection.execute(sa.select(sa.func.release_lock("campaign-guard")))
 
     @contextmanager
+    def rehearse(self) -> Iterator[Connection]:
+        """A write transaction that is rolled back: what would happen, changing nothing (--dry-run)."""
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                if self.dialect == "postgresql":
+                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+                yield connection
+            finally:
+                transaction.rollback()
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as connection:
             yield connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 # the newest migration: a store at this revision needs no upgrade (checked without loading Alembic)
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 metadata = sa.MetaData()
 
@@ -115,4 +115,55 @@ schedule_claims = sa.Table(
     sa.Column("evaluated_until", sa.DateTime),  # the newest fire time already evaluated
     sa.Column("claimed_by", sa.String(32)),  # a running run holds it
     sa.Column("claimed_until", sa.DateTime),  # a claim of a run that died expires
+)
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subscription", sa.String(200), nullable=False),
+    sa.Column("problem_id", sa.Integer, sa.ForeignKey("problems.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event_id", sa.Integer),  # the problem event; none for reminders and escalations
+    sa.Column("kind", sa.String(16), nullable=False),  # opened, reopened, escalated, resolved, reminder
+    sa.Column("key", sa.String(400), nullable=False, unique=True),  # once per event and subscription
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # waiting, ready, batched, dropped
+    sa.Column("message_id", sa.Integer),
+    sa.Column("note", sa.Text),
+    sa.Index("ix_notifications_subscription_state", "subscription", "state"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(400), nullable=False, unique=True),  # the idempotency key channels carry
+    sa.Column("subscription", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # immediate, digest, reminder, escalation
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("recipients", sa.Text, nullable=False),  # JSON list, environment references unexpanded
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("more", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime),
+    sa.Column("claimed_by", sa.String(32)),
+    sa.Column("claimed_until", sa.DateTime),
+    sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    sa.Index("ix_outbox_subscription_created", "subscription", "created_at"),
+)
+
+notify_state = sa.Table(
+    "notify_state",
+    metadata,
+    sa.Column("subscription", sa.String(200), primary_key=True),
+    sa.Column("cursor", sa.Integer, nullable=False),  # the newest problem event already matched
+    sa.Column("digest_until", sa.DateTime),  # the newest digest fire already sent
 )

@@ -1,0 +1,126 @@
+"""campaign-guard notify: plan due messages (immediate, digests, reminders, escalations) and deliver the outbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from runner.errors import ExitCode
+from runner.notify.channels import send
+from runner.notify.delivery import Delivered, deliver
+from runner.notify.matching import campaign_facts
+from runner.notify.message import Message, Rendered
+from runner.notify.planner import Planned, plan
+from runner.notify.render import render
+from runner.notify.subscriptions import Subscription, load_subscriptions
+from runner.repository import Repository
+from runner.store.clock import to_store
+from runner.store.connect import Store, open_store
+from runner.store.tables import outbox
+
+BASE_URL_VARIABLE = "CAMPAIGN_GUARD_BASE_URL"  # the problems page, for links in messages
+
+
+def renderer(root: Path) -> Any:
+    def rendered(sub: Subscription, message: Message) -> Rendered:
+        return render(
+            message, format=sub.format, language=sub.language, zone=sub.zone, template=sub.template, root=root
+        )
+
+    return rendered
+
+
+def notify(
+    store: Store, repo: Repository, now: datetime, *, dry_run: bool = False
+) -> tuple[Planned, Delivered, list[Any]]:
+    """Plan, then deliver (or, dry, say what would be sent); the store is left as it was when dry."""
+    subscriptions = load_subscriptions(repo)
+    facts = campaign_facts(repo)
+    base_url = os.environ.get(BASE_URL_VARIABLE) or None
+    context = store.rehearse() if dry_run else store.write()
+    with context as connection:
+        planned = plan(connection, subscriptions, facts, now, renderer(repo.root), base_url)
+        due = connection.execute(
+            sa.select(outbox)
+            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= to_store(now))
+            .order_by(outbox.c.id)
+        ).all()
+    if dry_run:
+        return planned, Delivered(), list(due)
+    return planned, deliver(store, now, send), list(due)
+
+
+def run(root: Path, *, now: datetime, dry_run: bool, output_format: str) -> ExitCode:
+    repo = Repository(root)
+    store = open_store(root)
+    try:
+        planned, delivered, due = notify(store, repo, now, dry_run=dry_run)
+    finally:
+        store.close()
+    if output_format == "json":
+        sys.stdout.write(json.dumps(_report(planned, delivered, due, dry_run), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(_text(planned, delivered, due, dry_run))
+    return ExitCode.SOURCE_ERROR if delivered.retrying or delivered.failed else ExitCode.OK
+
+
+def _report(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "matched": planned.matched,
+        "held": planned.held,
+        "messages": [
+            {
+                "id": row.id,
+                "subscription": row.subscription,
+                "kind": row.kind,
+                "channel": row.channel,
+                "recipients": json.loads(row.recipients),
+                "subject": row.subject,
+                "items": row.items,
+                "more": row.more,
+                "attempts": row.attempts,
+                "status": _status(row.id, delivered, dry_run),
+            }
+            for row in due
+        ],
+    }
+
+
+def _status(message_id: int, delivered: Delivered, dry_run: bool) -> str:
+    if dry_run:
+        return "would send"
+    if message_id in delivered.sent:
+        return "sent"
+    if message_id in delivered.failed:
+        return f"failed: {delivered.failed[message_id]}"
+    if message_id in delivered.retrying:
+        return f"will retry: {delivered.retrying[message_id]}"
+    return "pending"
+
+
+def _text(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool) -> str:
+    lines = []
+    for name, count in sorted(planned.matched.items()):
+        lines.append(f"{name}: {count} new notification(s)")
+    for name, why in sorted(planned.held.items()):
+        lines.append(f"{name}: held ({why})")
+    for row in due:
+        more = f" (+{row.more} summarised)" if row.more else ""
+        lines.append(
+            f"#{row.id} {row.subscription} {row.kind} via {row.channel}: {row.subject}{more} - "
+            f"{_status(row.id, delivered, dry_run)}"
+        )
+    verb = "would be sent" if dry_run else "sent"
+    sent = len(due) if dry_run else len(delivered.sent)
+    lines.append(
+        f"{sent} message(s) {verb}, {len(delivered.retrying)} to retry, {len(delivered.failed)} failed"
+        + (" (dry run: nothing was stored or sent)" if dry_run else "")
+    )
+    return "\n".join(lines) + "\n"

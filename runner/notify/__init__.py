@@ -1,0 +1,1 @@
+"""Notifications: subscriptions decide who hears of which problem events, when and how often."""

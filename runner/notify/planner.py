@@ -1,0 +1,448 @@
+"""Turn problem events into messages in the outbox, in one locked transaction.
+
+match (parameters 4, 11-23) -> hold (26 quiet_hours, 27 working_days, 30 group_wait, 32 rate_limit)
+-> batch (24 mode, 25 digest_schedule, 29 group_by, 31 max_items, 33 send_empty), plus reminders
+(28 repeat_interval) and escalations (34 escalate_after, 35 escalate_to).
+
+A notification is keyed by subscription and event, so it is made once however often or however
+many processes plan; held notifications wait in the store, never dropped. A subscription new to
+the store starts with the events of the last day, not the whole backlog.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from runner.notify.matching import CampaignFacts, refusal, waiting
+from runner.notify.message import Item, Message, Rendered
+from runner.notify.subscriptions import Subscription
+from runner.notify.timing import held_until, last_digest
+from runner.store.clock import from_store, to_store
+from runner.store.tables import notifications, notify_state, outbox, problem_events, problems
+
+NOTIFIED_EVENTS = ("opened", "reopened", "escalated", "resolved")
+NEW_SUBSCRIPTION_LOOKBACK = timedelta(days=1)
+Renderer = Callable[[Subscription, Message], Rendered]
+
+
+@dataclass
+class Planned:
+    """What one planning pass did, for the command's output and for --dry-run."""
+
+    matched: dict[str, int] = field(default_factory=dict)  # subscription -> new notifications
+    held: dict[str, str] = field(default_factory=dict)  # subscription -> why its messages wait
+    messages: list[int] = field(default_factory=list)  # new outbox ids
+
+
+def plan(
+    connection: Connection,
+    subscriptions: Sequence[Subscription],
+    facts: Mapping[str, CampaignFacts],
+    now: datetime,
+    render: Renderer,
+    base_url: str | None = None,
+) -> Planned:
+    """Everything due at `now`; the caller holds the store's write lock (Store.write)."""
+    planned = Planned()
+    by_name = {sub.name: sub for sub in subscriptions}
+    cursors = _cursors(connection, subscriptions, now)
+    _match_events(connection, subscriptions, cursors, facts, now, planned)
+    _release_waiting(connection, by_name, now)
+    for sub in subscriptions:
+        if sub.enabled and sub.repeat_interval is not None and "reminder" in sub.events:
+            _remind(connection, sub, now, planned)
+        target = by_name.get(sub.escalate_to or "")
+        if sub.enabled and sub.escalate_after is not None and target is not None and target.enabled:
+            _escalate(connection, sub, target, now, planned)
+    for sub in subscriptions:
+        if sub.enabled:
+            _batch(connection, sub, now, render, base_url, planned)
+    return planned
+
+
+# -- matching ---------------------------------------------------------------------------------
+
+
+def _cursors(connection: Connection, subscriptions: Sequence[Subscription], now: datetime) -> dict[str, int]:
+    """Each subscription's place; a new one starts a day back, its first digest at the next fire."""
+    known = {row.subscription: row.cursor for row in connection.execute(sa.select(notify_state))}
+    fresh = [sub for sub in subscriptions if sub.name not in known]
+    if fresh:
+        start = connection.execute(
+            sa.select(sa.func.coalesce(sa.func.max(problem_events.c.id), 0)).where(
+                problem_events.c.at < to_store(now - NEW_SUBSCRIPTION_LOOKBACK)
+            )
+        ).scalar_one()
+        rows = [
+            {
+                "subscription": sub.name,
+                "cursor": start,
+                "digest_until": to_store(last_digest(sub, now)) if sub.mode == "digest" else None,
+            }
+            for sub in fresh
+        ]
+        connection.execute(sa.insert(notify_state), rows)
+        known.update({sub.name: start for sub in fresh})
+    return known
+
+
+def _match_events(
+    connection: Connection,
+    subscriptions: Sequence[Subscription],
+    cursors: Mapping[str, int],
+    facts: Mapping[str, CampaignFacts],
+    now: datetime,
+    planned: Planned,
+) -> None:
+    oldest = min(cursors.values(), default=0)
+    query = (
+        sa.select(problem_events.c.id.label("event_id"), problem_events.c.kind, problem_events.c.at, problems)
+        .join(problems, problems.c.id == problem_events.c.problem_id)
+        .where(problem_events.c.id > oldest, problem_events.c.kind.in_(NOTIFIED_EVENTS))
+        .order_by(problem_events.c.id)
+    )
+    rows = [dict(row) for row in connection.execute(query).mappings()]
+    newest = max((row["event_id"] for row in rows), default=oldest)
+    created = []
+    for sub in subscriptions:
+        for row in rows:
+            if row["event_id"] <= cursors[sub.name] or row["kind"] not in sub.events or not sub.enabled:
+                continue
+            problem = _problem(row)
+            if refusal(sub, problem, facts) is not None:
+                continue  # a filter says no for good
+            if row["kind"] == "resolved" and not _told(connection, sub.name, row["id"]):
+                continue  # nobody told them it opened: its end is no news
+            state = "ready" if waiting(sub, problem, now) is None else "waiting"
+            created.append(_notification(sub.name, row["id"], row["kind"], row["at"], now, state, row["event_id"]))
+            planned.matched[sub.name] = planned.matched.get(sub.name, 0) + 1
+    if created:
+        connection.execute(sa.insert(notifications), created)
+    if rows:
+        advanced = sa.case((notify_state.c.cursor < newest, newest), else_=notify_state.c.cursor)
+        connection.execute(sa.update(notify_state).values(cursor=advanced))
+
+
+def _problem(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A stored problem as the filters read it (aware times, `check` for check_id)."""
+    return {
+        **row,
+        "check": row["check_id"],
+        "first_seen": from_store(row["first_seen"]),
+        "last_seen": from_store(row["last_seen"]),
+    }
+
+
+def _notification(
+    subscription: str, problem_id: int, kind: str, at: datetime, now: datetime, state: str, event_id: int | None,
+    key: str | None = None, note: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "subscription": subscription,
+        "problem_id": problem_id,
+        "event_id": event_id,
+        "kind": kind,
+        "key": key or f"{subscription}:event:{event_id}",
+        "at": at,
+        "created_at": to_store(now),
+        "state": state,
+        "message_id": None,
+        "note": note,
+    }
+
+
+def _told(connection: Connection, subscription: str, problem_id: int) -> bool:
+    query = sa.select(notifications.c.id).where(
+        notifications.c.subscription == subscription,
+        notifications.c.problem_id == problem_id,
+        notifications.c.state.in_(("ready", "batched")),
+        notifications.c.kind != "resolved",
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
+def _release_waiting(connection: Connection, by_name: Mapping[str, Subscription], now: datetime) -> None:
+    """min_occurrences / min_duration reached: ready; the problem resolved first: dropped (no news)."""
+    query = (
+        sa.select(notifications.c.id, notifications.c.subscription, problems)
+        .join(problems, problems.c.id == notifications.c.problem_id)
+        .where(notifications.c.state == "waiting")
+    )
+    for row in connection.execute(query).mappings().all():
+        sub = by_name.get(row["subscription"])
+        values: dict[str, Any]
+        if sub is None or row["status"] == "resolved":
+            note = "resolved before it reached min_occurrences / min_duration" if sub else "subscription removed"
+            values = {"state": "dropped", "note": note}
+        elif waiting(sub, _problem(row), now) is None:
+            values = {"state": "ready", "created_at": to_store(now)}  # group_wait counts from here
+        else:
+            continue
+        connection.execute(sa.update(notifications).where(notifications.c.id == row["id"]).values(values))
+
+
+# -- reminders and escalations ----------------------------------------------------------------
+
+
+def _told_open(connection: Connection, sub: Subscription) -> list[dict[str, Any]]:
+    """Open (unacknowledged, unmuted) problems this subscription told of, with its last notification."""
+    last = (
+        sa.select(
+            notifications.c.problem_id,
+            sa.func.max(notifications.c.id).label("last_id"),
+            sa.func.max(notifications.c.created_at).label("last_at"),
+        )
+        .where(notifications.c.subscription == sub.name, notifications.c.state.in_(("ready", "batched")))
+        .group_by(notifications.c.problem_id)
+        .subquery()
+    )
+    query = (
+        sa.select(problems, last.c.last_id, last.c.last_at)
+        .join(last, last.c.problem_id == problems.c.id)
+        .where(problems.c.status == "open")
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def _remind(connection: Connection, sub: Subscription, now: datetime, planned: Planned) -> None:
+    assert sub.repeat_interval is not None
+    created = [
+        _notification(
+            sub.name,
+            row["id"],
+            "reminder",
+            to_store(now),
+            now,
+            "ready",
+            None,
+            key=f"{sub.name}:reminder:{row['id']}:{row['last_id']}",
+        )
+        for row in _told_open(connection, sub)
+        if row["last_at"] <= to_store(now - sub.repeat_interval)
+    ]
+    _insert_new(connection, created, planned, sub.name)
+
+
+def _escalate(connection: Connection, sub: Subscription, target: Subscription, now: datetime, planned: Planned) -> None:
+    """Told of, still unacknowledged escalate_after after it (re)opened: the target hears of it, once."""
+    assert sub.escalate_after is not None
+    created = []
+    for row in _told_open(connection, sub):
+        opening = connection.execute(
+            sa.select(problem_events.c.id, problem_events.c.at)
+            .where(problem_events.c.problem_id == row["id"], problem_events.c.kind.in_(("opened", "reopened")))
+            .order_by(problem_events.c.id.desc())
+            .limit(1)
+        ).first()
+        if opening is None or opening.at > to_store(now - sub.escalate_after):
+            continue
+        created.append(
+            _notification(
+                target.name,
+                row["id"],
+                "escalated",
+                to_store(now),
+                now,
+                "ready",
+                None,
+                key=f"{target.name}:escalation:{row['id']}:{opening.id}:{sub.name}",
+                note=f"escalated from {sub.name}: unacknowledged for {sub.escalate_after}",
+            )
+        )
+    _insert_new(connection, created, planned, target.name)
+
+
+def _insert_new(connection: Connection, created: list[dict[str, Any]], planned: Planned, name: str) -> None:
+    """Insert the notifications whose keys are new (a reminder or escalation is made once)."""
+    if not created:
+        return
+    keys = [row["key"] for row in created]
+    existing = set(connection.execute(sa.select(notifications.c.key).where(notifications.c.key.in_(keys))).scalars())
+    fresh = [row for row in created if row["key"] not in existing]
+    if fresh:
+        connection.execute(sa.insert(notifications), fresh)
+        planned.matched[name] = planned.matched.get(name, 0) + len(fresh)
+
+
+# -- batching into messages -------------------------------------------------------------------
+
+
+def _ready(connection: Connection, sub: Subscription) -> list[dict[str, Any]]:
+    query = (
+        sa.select(
+            notifications.c.id.label("notification_id"),
+            notifications.c.kind.label("event"),
+            notifications.c.at.label("event_at"),
+            notifications.c.created_at.label("noticed_at"),
+            notifications.c.note,
+            problems,
+        )
+        .join(problems, problems.c.id == notifications.c.problem_id)
+        .where(notifications.c.subscription == sub.name, notifications.c.state == "ready")
+        .order_by(notifications.c.id)
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def _group_key(sub: Subscription, row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    columns = {"check": "check_id"}
+    return tuple((name, str(row[columns.get(name, name)] or "")) for name in sub.group_by)
+
+
+def _batch(
+    connection: Connection, sub: Subscription, now: datetime, render: Renderer, base_url: str | None, planned: Planned
+) -> None:
+    if sub.mode == "digest":
+        _digest(connection, sub, now, render, base_url, planned)
+        return
+    ready = _ready(connection, sub)
+    if not ready:
+        return
+    held = held_until(sub, now, immediate=True)
+    if held is not None:
+        planned.held[sub.name] = f"quiet hours or not a working day: held until {held:%Y-%m-%d %H:%M %Z}"
+        return
+    groups: dict[tuple[tuple[str, str], ...], list[dict[str, Any]]] = {}
+    for row in ready:
+        groups.setdefault(_group_key(sub, row), []).append(row)
+    due = {
+        key: rows
+        for key, rows in groups.items()
+        if min(r["noticed_at"] for r in rows) + sub.group_wait <= to_store(now)
+    }
+    if not due:
+        planned.held[sub.name] = f"group_wait {sub.group_wait}"
+        return
+    batches = list(due.items())
+    if sub.rate_limit is not None:
+        budget = sub.rate_limit - _sent_last_hour(connection, sub, now)
+        if budget <= 0:
+            planned.held[sub.name] = f"rate_limit {sub.rate_limit} messages per hour reached"
+            return
+        if len(batches) > budget:  # merge into one message rather than drop or exceed
+            batches = [((), [row for _, rows in batches for row in rows])]
+    for group, rows in batches:
+        kind = _kind(rows)
+        escalated_from = rows[0]["note"].split(":")[0].removeprefix("escalated from ") if kind == "escalation" else None
+        message_rows = sorted(rows, key=lambda r: (r["severity"], -r["notification_id"]))
+        _enqueue(connection, sub, kind, message_rows, now, render, base_url, planned, group=group,
+                 key=f"{sub.name}:{kind}:{rows[0]['notification_id']}", escalated_from=escalated_from)  # fmt: skip
+
+
+def _kind(rows: Sequence[Mapping[str, Any]]) -> str:
+    if all(r["event"] == "escalated" and r["note"] for r in rows):
+        return "escalation"
+    if all(r["event"] == "reminder" for r in rows):
+        return "reminder"
+    return "immediate"
+
+
+def _sent_last_hour(connection: Connection, sub: Subscription, now: datetime) -> int:
+    query = sa.select(sa.func.count()).where(
+        outbox.c.subscription == sub.name, outbox.c.created_at > to_store(now - timedelta(hours=1))
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def _digest(
+    connection: Connection, sub: Subscription, now: datetime, render: Renderer, base_url: str | None, planned: Planned
+) -> None:
+    fire = last_digest(sub, now)
+    state = connection.execute(sa.select(notify_state).where(notify_state.c.subscription == sub.name)).one()
+    since = from_store(state.digest_until)
+    if since is not None and fire <= since:
+        return  # this period's digest went out
+    if held_until(sub, now, immediate=False) is not None:
+        planned.held[sub.name] = "not a working day: the digest waits for the next one"
+        return
+    rows = sorted(_ready(connection, sub), key=lambda r: (r["severity"], -r["notification_id"]))
+    if rows or sub.send_empty:
+        _enqueue(connection, sub, "digest", rows, now, render, base_url, planned,
+                 key=f"{sub.name}:digest:{to_store(fire).isoformat()}", since=since, until=fire)  # fmt: skip
+    connection.execute(
+        sa.update(notify_state).where(notify_state.c.subscription == sub.name).values(digest_until=to_store(fire))
+    )
+
+
+def _enqueue(
+    connection: Connection,
+    sub: Subscription,
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    now: datetime,
+    render: Renderer,
+    base_url: str | None,
+    planned: Planned,
+    *,
+    key: str,
+    group: tuple[tuple[str, str], ...] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    escalated_from: str | None = None,
+) -> None:
+    """max_items listed, the rest summarised; rendered once, stored, its notifications batched."""
+    listed = tuple(_item(row, base_url) for row in rows[: sub.max_items])
+    message = Message(sub.name, kind, listed, max(0, len(rows) - sub.max_items), group, since, until, escalated_from)
+    rendered = render(sub, message)
+    outbox_id = connection.execute(
+        sa.insert(outbox).values(
+            key=key,
+            subscription=sub.name,
+            kind=kind,
+            channel=sub.channel,
+            recipients=json.dumps(list(sub.recipients)),
+            subject=rendered.subject,
+            body=rendered.body,
+            format=rendered.format,
+            items=len(rows),
+            more=message.more,
+            status="pending",
+            attempts=0,
+            next_attempt_at=to_store(now),
+            created_at=to_store(now),
+        )
+    ).inserted_primary_key
+    assert outbox_id is not None
+    ids = [row["notification_id"] for row in rows]
+    for start in range(0, len(ids), 500):
+        connection.execute(
+            sa.update(notifications)
+            .where(notifications.c.id.in_(ids[start : start + 500]))
+            .values(state="batched", message_id=outbox_id[0])
+        )
+    planned.messages.append(outbox_id[0])
+
+
+def _item(row: Mapping[str, Any], base_url: str | None) -> Item:
+    first_seen, last_seen, at = (from_store(row[key]) for key in ("first_seen", "last_seen", "event_at"))
+    assert first_seen is not None and last_seen is not None and at is not None
+    return Item(
+        event=row["event"],
+        at=at,
+        fingerprint=row["fingerprint"],
+        check=row["check_id"],
+        subject=row["subject"],
+        severity=row["severity"],
+        localization=row["localization"],
+        status=row["status"],
+        title=row["title"],
+        cause=row["cause"],
+        hint=row["hint"],
+        campaign=row["campaign"],
+        owner=row["owner"],
+        link=row["location"],
+        first_seen=first_seen,
+        last_seen=last_seen,
+        occurrences=row["occurrences"],
+        regressions=row["regressions"],
+        observed=json.loads(row["observed"]) if row["observed"] else None,
+        expected=row["expected"],
+        url=f"{base_url.rstrip('/')}/problems/{row['fingerprint']}" if base_url else None,
+    )
