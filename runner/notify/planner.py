@@ -110,21 +110,38 @@ def _match_events(
     )
     rows = [dict(row) for row in connection.execute(query).mappings()]
     newest = max((row["event_id"] for row in rows), default=oldest)
+    enabled = [sub for sub in subscriptions if sub.enabled]
+    by_kinds: dict[tuple[str, str], list[Subscription]] = {}  # (severity, localization) -> who may care
+    reaches: dict[tuple[str, int], bool] = {}  # (subscription, problem) -> every static filter holds
+    told = _told_pairs(connection) if any(row["kind"] == "resolved" for row in rows) else set()
     created = []
-    for sub in subscriptions:
-        for row in rows:
-            if row["event_id"] <= cursors[sub.name] or row["kind"] not in sub.events or not sub.enabled:
+    for row in rows:
+        kinds = (row["severity"], row["localization"])
+        if kinds not in by_kinds:
+            by_kinds[kinds] = [
+                sub
+                for sub in enabled
+                if (not sub.severities or kinds[0] in sub.severities)
+                and (not sub.localizations or kinds[1] in sub.localizations)
+            ]
+        problem = _problem(row)
+        for sub in by_kinds[kinds]:
+            if row["event_id"] <= cursors[sub.name] or row["kind"] not in sub.events:
                 continue
-            problem = _problem(row)
-            if refusal(sub, problem, facts) is not None:
+            pair = (sub.name, row["id"])
+            if pair not in reaches:
+                reaches[pair] = refusal(sub, problem, facts) is None
+            if not reaches[pair]:
                 continue  # a filter says no for good
-            if row["kind"] == "resolved" and not _told(connection, sub.name, row["id"]):
+            if row["kind"] == "resolved" and pair not in told:
                 continue  # nobody told them it opened: its end is no news
             state = "ready" if waiting(sub, problem, now) is None else "waiting"
             created.append(_notification(sub.name, row["id"], row["kind"], row["at"], now, state, row["event_id"]))
+            if row["kind"] != "resolved":
+                told.add(pair)
             planned.matched[sub.name] = planned.matched.get(sub.name, 0) + 1
-    if created:
-        connection.execute(sa.insert(notifications), created)
+    for start in range(0, len(created), 5000):
+        connection.execute(sa.insert(notifications), created[start : start + 5000])
     if rows:
         advanced = sa.case((notify_state.c.cursor < newest, newest), else_=notify_state.c.cursor)
         connection.execute(sa.update(notify_state).values(cursor=advanced))
@@ -158,14 +175,14 @@ def _notification(
     }
 
 
-def _told(connection: Connection, subscription: str, problem_id: int) -> bool:
-    query = sa.select(notifications.c.id).where(
-        notifications.c.subscription == subscription,
-        notifications.c.problem_id == problem_id,
-        notifications.c.state.in_(("ready", "batched")),
-        notifications.c.kind != "resolved",
+def _told_pairs(connection: Connection) -> set[tuple[str, int]]:
+    """(subscription, problem) pairs whose subscription was told the problem opened."""
+    query = (
+        sa.select(notifications.c.subscription, notifications.c.problem_id)
+        .where(notifications.c.state.in_(("ready", "batched")), notifications.c.kind != "resolved")
+        .distinct()
     )
-    return connection.execute(query.limit(1)).first() is not None
+    return {(name, problem_id) for name, problem_id in connection.execute(query)}
 
 
 def _release_waiting(connection: Connection, by_name: Mapping[str, Subscription], now: datetime) -> None:

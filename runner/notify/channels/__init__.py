@@ -1,0 +1,73 @@
+"""Delivery channels: e-mail, Telegram and webhooks, chosen by name; failures are DeliveryError only.
+
+Recipients may be environment references (`${NAME}`, `${NAME:-default}`): the repository holds
+webhook URLs and chat ids only that way. Server settings and credentials come from environment
+variables, never from YAML (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from runner import envref
+from runner.errors import UsageError
+from runner.notify.message import DeliveryError, Rendered
+
+from . import email, telegram, webhook
+
+FORMATS = ("text", "html", "markdown")
+
+
+class Channel(Protocol):
+    def __call__(
+        self, recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], timeout: float
+    ) -> None: ...
+
+
+CHANNELS: dict[str, Channel] = {"email": email.send, "telegram": telegram.send, "webhook": webhook.send}
+
+
+def send(
+    channel: str,
+    recipients: Sequence[str],
+    rendered: Rendered,
+    *,
+    key: str,
+    environ: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> None:
+    """Deliver one message to all recipients, or raise DeliveryError (retryable unless retrying cannot help).
+
+    `key` is unique per message: the e-mail Message-ID and the webhook Idempotency-Key are made of it.
+    """
+    deliver = CHANNELS.get(channel)
+    if deliver is None:
+        raise DeliveryError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}", retryable=False)
+    if rendered.format not in FORMATS:
+        raise DeliveryError(
+            f"{channel}: unknown format {rendered.format!r}; use one of {', '.join(FORMATS)}", retryable=False
+        )
+    if not key:
+        raise DeliveryError(f"{channel}: a message needs an idempotency key", retryable=False)
+    if not recipients:
+        raise DeliveryError(f"{channel}: no recipients", retryable=False)
+    environ = os.environ if environ is None else environ
+    deliver(
+        [_expand(channel, recipient, environ) for recipient in recipients],
+        rendered,
+        key=key,
+        environ=environ,
+        timeout=timeout,
+    )
+
+
+def _expand(channel: str, recipient: str, environ: Mapping[str, str]) -> str:
+    try:
+        value = envref.expand(recipient, environ, where=f"{channel} recipient {recipient}")
+    except UsageError as error:
+        raise DeliveryError(str(error), retryable=False) from None
+    if not value.strip():
+        raise DeliveryError(f"{channel} recipient {recipient} is empty", retryable=False)
+    return value.strip()
