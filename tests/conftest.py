@@ -39,3 +39,6 @@ def state_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     url = f"sqlite:///{tmp_path_factory.mktemp('state') / 'state.db'}"
     monkeypatch.setenv("CAMPAIGN_GUARD_STATE_URL", url)
     return url
+
+
+from .servers import smtp_server  # noqa: E402, F401 - the SMTP server fixture, shared by the notification tests

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import email
 import json
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from runner import __version__
@@ -27,77 +22,11 @@ from runner.notify.channels import send
 from runner.notify.channels.email import message_id
 from runner.notify.message import DeliveryError, Rendered
 
+from .servers import Mailbox, closed_port, port_of
+
 SENDER = "guard@example.com"
 TOKEN = "123456:ABC-secret-token"
 HOOK_PATH = "/hooks/T000/B000/secretpart"
-
-
-def closed_port() -> socket.socket:
-    """A bound socket that does not listen yet: connecting is refused until a server takes it over."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def port_of(sock: socket.socket) -> int:
-    return int(sock.getsockname()[1])
-
-
-# --- SMTP -------------------------------------------------------------------------------------------
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping what it accepted; scripted answers to RCPT and DATA come first."""
-
-    def __init__(self) -> None:
-        self.accepted: list[tuple[Any, Any, bool]] = []  # (envelope, session, over TLS)
-        self.data_answers: list[str] = []
-        self.refused: set[str] = set()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refused:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_answers:
-            return self.data_answers.pop(0)
-        self.accepted.append((envelope, session, server.transport.get_extra_info("ssl_object") is not None))
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=policy.default)
-            for envelope, *_ in self.accepted
-        ]
-
-
-class LoopbackController(Controller):
-    """Serves on a socket bound beforehand, so the port is known (and refuses) before the server starts."""
-
-    def __init__(self, handler: Any, sock: socket.socket, **kwargs: Any) -> None:
-        self.sock = sock
-        super().__init__(handler, hostname="127.0.0.1", port=port_of(sock), **kwargs)
-
-    def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Callable[..., int]]:
-    """Start an SMTP server for a Mailbox; returns its port."""
-    running: list[Controller] = []
-
-    def start(mailbox: Mailbox, sock: socket.socket | None = None, **kwargs: Any) -> int:
-        controller = LoopbackController(mailbox, sock or closed_port(), **kwargs)
-        controller.start()
-        running.append(controller)
-        return controller.port
-
-    yield start
-    for controller in running:
-        controller.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import socket
 import ssl
@@ -78,14 +79,21 @@ def settings(environ: Mapping[str, str]) -> Settings:
     )
 
 
+HEADER_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 def message_id(key: str) -> str:
     """`<key@campaign-guard>`; characters a Message-ID cannot hold are %-escaped, so distinct keys stay distinct."""
     return f"<{quote(key, safe=_ATEXT)}@campaign-guard>"
 
 
 def build(recipients: Sequence[str], rendered: Rendered, *, key: str, sender: str) -> EmailMessage:
-    """One message to all recipients; HTML goes with a plain-text alternative."""
-    message = EmailMessage()
+    """One message to all recipients; HTML goes with a plain-text alternative.
+
+    Header lines may be 998 characters (RFC 5322): folding a subject right after "Subject:" makes
+    some readers show it with a leading space.
+    """
+    message = EmailMessage(policy=HEADER_POLICY)
     message["Subject"] = " ".join(rendered.subject.split())
     message["From"] = sender
     message["To"] = ", ".join(recipients)
