@@ -244,6 +244,9 @@ def _notify_parsers(commands: Any) -> None:
         "same cron as `run --due`. Exit 4 when a delivery failed.",
     )
     notify.add_argument("--dry-run", action="store_true", help="show what would be sent; store and send nothing")
+    notify.add_argument(
+        "--retry-failed", action="store_true", help="queue again the messages that failed for good, once fixed"
+    )
     notify.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     notify.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
 
@@ -333,7 +336,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "notify":
             from runner.commands import notify
 
-            return notify.run(args.root, now=now, dry_run=args.dry_run, output_format=args.output_format)
+            return notify.run(
+                args.root,
+                now=now,
+                dry_run=args.dry_run,
+                retry_failed=args.retry_failed,
+                output_format=args.output_format,
+            )
         if args.command == "route":
             from runner.commands import route
 

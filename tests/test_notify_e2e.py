@@ -179,3 +179,22 @@ def test_route_needs_a_problem() -> None:
     done = run_cli("route", "--check", "monitor.queue_size")
     assert done.returncode == 2
     assert "route: give a FINGERPRINT, or --check, --severity and --localization" in done.stderr
+
+
+def test_a_message_that_failed_for_good_is_kept_and_sent_after_retry_failed(
+    repo: Path, smtp_server: Callable[..., int]
+) -> None:
+    unset = run_cli("notify", "--now", T, cwd=repo, env={"CAMPAIGN_GUARD_SMTP_URL": ""})
+    assert unset.returncode == 4
+    assert unset.stdout.splitlines()[-1] == "0 message(s) sent, 0 to retry, 1 failed"
+    ((_, status, attempts, error),) = outbox_rows()
+    assert (status, attempts) == ("failed", 1)
+    assert error is not None and "CAMPAIGN_GUARD_SMTP_URL" in error
+    mailbox = Mailbox()
+    port = smtp_server(mailbox)
+    assert notify(repo, "2026-12-01T11:05:00+03:00", port).stdout.splitlines()[-1] == (
+        "0 message(s) sent, 0 to retry, 0 failed"
+    )  # failed for good: not retried by itself
+    retried = notify(repo, "2026-12-01T11:06:00+03:00", port, "--retry-failed")
+    assert retried.stdout.splitlines()[-1] == "1 message(s) sent, 0 to retry, 0 failed"
+    assert len(mailbox.messages()) == 1

@@ -37,14 +37,24 @@ def renderer(root: Path) -> Any:
 
 
 def notify(
-    store: Store, repo: Repository, now: datetime, *, dry_run: bool = False
+    store: Store, repo: Repository, now: datetime, *, dry_run: bool = False, retry_failed: bool = False
 ) -> tuple[Planned, Delivered, list[Any]]:
-    """Plan, then deliver (or, dry, say what would be sent); the store is left as it was when dry."""
+    """Plan, then deliver (or, dry, say what would be sent); the store is left as it was when dry.
+
+    retry_failed queues again the messages that failed for good (a refusal, a missing variable),
+    once whatever refused them is fixed.
+    """
     subscriptions = load_subscriptions(repo)
     facts = campaign_facts(repo)
     base_url = os.environ.get(BASE_URL_VARIABLE) or None
     context = store.rehearse() if dry_run else store.write()
     with context as connection:
+        if retry_failed:
+            connection.execute(
+                sa.update(outbox)
+                .where(outbox.c.status == "failed")
+                .values(status="pending", next_attempt_at=to_store(now), claimed_until=None)
+            )
         planned = plan(connection, subscriptions, facts, now, renderer(repo.root), base_url)
         due = connection.execute(
             sa.select(outbox)
@@ -56,11 +66,11 @@ def notify(
     return planned, deliver(store, now, send), list(due)
 
 
-def run(root: Path, *, now: datetime, dry_run: bool, output_format: str) -> ExitCode:
+def run(root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_format: str) -> ExitCode:
     repo = Repository(root)
     store = open_store(root)
     try:
-        planned, delivered, due = notify(store, repo, now, dry_run=dry_run)
+        planned, delivered, due = notify(store, repo, now, dry_run=dry_run, retry_failed=retry_failed)
     finally:
         store.close()
     if output_format == "json":
