@@ -81,7 +81,7 @@ def test_subscriptions_cover_marketers_developers_hotline_and_heartbeat():
     assert len(subscriptions) >= 4
     digests = [s for s in subscriptions.values() if s.get("mode") == "digest"]
     assert any(
-        {"mailing", "scenario"} <= set(s.get("localizations", [])) and s["digest_schedule"] == "0 * * * *"
+        {"mailing", "scenario"} <= set(s.get("localizations", [])) and s["digest_schedule"] == "0 9-21 * * *"
         for s in digests
     )
     assert any(s.get("send_empty") for s in digests)

@@ -49,15 +49,14 @@ def routes(
     for sub in subscriptions:
         reason = refusal(sub, problem, facts)
         if reason is not None:
-            answers.append({"subscription": sub.name, "reaches": False, "why": reason, "location": sub.location})
+            answers.append({**_about(sub), "reaches": False, "why": reason})
             continue
         reason = waiting(sub, problem, now)
         answers.append(
             {
-                "subscription": sub.name,
+                **_about(sub),
                 "reaches": reason is None,
                 "why": reason or "every filter holds",
-                "location": sub.location,
                 "channel": sub.channel,
                 "recipients": list(sub.recipients),
                 "events": list(sub.events),
@@ -65,6 +64,16 @@ def routes(
             }
         )
     return answers
+
+
+def _about(sub: Subscription) -> dict[str, Any]:
+    """Which subscription an answer is about: its name, what it is for, who owns it, where it is defined."""
+    return {
+        "subscription": sub.name,
+        "description": sub.description,
+        "owner": sub.owner,
+        "location": sub.location,
+    }
 
 
 def _when(sub: Subscription, now: datetime, by_name: dict[str, Subscription]) -> list[str]:
@@ -100,7 +109,10 @@ def run(root: Path, args: Any, now: datetime) -> ExitCode:
              f"reaches {len(reached)} of {len(answers)} subscriptions"]  # fmt: skip
     for answer in answers:
         mark = "YES" if answer["reaches"] else ("LATER" if "channel" in answer else "no")
-        lines.append(f"{mark:<6}{answer['subscription']}  ({answer['location']})")
+        owner = f", owner {answer['owner']}" if answer["owner"] else ""
+        lines.append(f"{mark:<6}{answer['subscription']}  ({answer['location']}{owner})")
+        if answer["description"]:
+            lines.append(f"      {answer['description']}")
         if "channel" in answer:
             lines.append(
                 f"      via {answer['channel']} to {', '.join(answer['recipients'])} on {', '.join(answer['events'])}"

@@ -135,7 +135,9 @@ def _match_events(
                 continue  # a filter says no for good
             if row["kind"] == "resolved" and pair not in told:
                 continue  # nobody told them it opened: its end is no news
-            state = "ready" if waiting(sub, problem, now) is None else "waiting"
+            # min_duration of a problem already resolved counts until it resolved, not until this pass
+            until = now if row["resolved_at"] is None else min(now, problem["resolved_at"])
+            state = "ready" if waiting(sub, problem, until) is None else "waiting"
             created.append(_notification(sub.name, row["id"], row["kind"], row["at"], now, state, row["event_id"]))
             if row["kind"] != "resolved":
                 told.add(pair)
@@ -154,6 +156,7 @@ def _problem(row: Mapping[Any, Any]) -> dict[str, Any]:
         "check": row["check_id"],
         "first_seen": from_store(row["first_seen"]),
         "last_seen": from_store(row["last_seen"]),
+        "resolved_at": from_store(row["resolved_at"]),
     }
 
 
@@ -343,8 +346,9 @@ def _batch(
         if budget <= 0:
             planned.held[sub.name] = f"rate_limit {sub.rate_limit} messages per hour reached"
             return
-        if len(batches) > budget:  # merge into one message rather than drop or exceed
-            batches = [((), [row for _, rows in batches for row in rows])]
+        if len(batches) > budget:  # the last message the budget allows carries the rest: never dropped or exceeded
+            rest = [row for _, rows in batches[budget - 1 :] for row in rows]
+            batches = [*batches[: budget - 1], ((), rest)]
     for group, rows in batches:
         kind = _kind(rows)
         escalated_from = rows[0]["note"].split(":")[0].removeprefix("escalated from ") if kind == "escalation" else None
