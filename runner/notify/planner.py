@@ -61,9 +61,11 @@ def plan(
         target = by_name.get(sub.escalate_to or "")
         if sub.enabled and sub.escalate_after is not None and target is not None and target.enabled:
             _escalate(connection, sub, target, now, planned)
+    batching = _Batching(connection, now, render, base_url, planned)
     for sub in subscriptions:
         if sub.enabled:
-            _batch(connection, sub, now, render, base_url, planned)
+            _batch(batching, sub)
+    batching.flush()
     return planned
 
 
@@ -294,21 +296,128 @@ def _insert_new(connection: Connection, created: list[dict[str, Any]], planned: 
 # -- batching into messages -------------------------------------------------------------------
 
 
-def _ready(connection: Connection, sub: Subscription) -> list[dict[str, Any]]:
-    query = (
-        sa.select(
-            notifications.c.id.label("notification_id"),
-            notifications.c.kind.label("event"),
-            notifications.c.at.label("event_at"),
-            notifications.c.created_at.label("noticed_at"),
-            notifications.c.note,
-            problems,
+class _Row(dict[str, Any]):
+    """A ready notification's fields; the problem's are looked up in its (shared) problem row."""
+
+    def __init__(self, fields: Mapping[Any, Any], problem: Mapping[str, Any]) -> None:
+        super().__init__(fields)
+        self.problem = problem
+
+    def __missing__(self, key: str) -> Any:
+        return self.problem[key]
+
+
+class _Batching:
+    """One pass's batching: the ready notifications read once, the new messages written at the end."""
+
+    def __init__(
+        self, connection: Connection, now: datetime, render: Renderer, base_url: str | None, planned: Planned
+    ) -> None:
+        self.connection, self.now, self.render, self.base_url, self.planned = connection, now, render, base_url, planned
+        self.ready = self._ready()
+        hour_ago = to_store(now - timedelta(hours=1))
+        self.sent_last_hour: dict[str, int] = {
+            name: count
+            for name, count in connection.execute(
+                sa.select(outbox.c.subscription, sa.func.count())
+                .where(outbox.c.created_at > hour_ago)
+                .group_by(outbox.c.subscription)
+            )
+        }
+        self.digest_until = {row.subscription: row.digest_until for row in connection.execute(sa.select(notify_state))}
+        self.messages: list[dict[str, Any]] = []
+        self.batched: list[list[int]] = []  # the notifications of each new message
+
+    def _ready(self) -> dict[str, list[_Row]]:
+        rows = (
+            self.connection.execute(
+                sa.select(
+                    notifications.c.id.label("notification_id"),
+                    notifications.c.subscription,
+                    notifications.c.problem_id,
+                    notifications.c.kind.label("event"),
+                    notifications.c.at.label("event_at"),
+                    notifications.c.created_at.label("noticed_at"),
+                    notifications.c.note,
+                )
+                .where(notifications.c.state == "ready")
+                .order_by(notifications.c.id)
+            )
+            .mappings()
+            .all()
         )
-        .join(problems, problems.c.id == notifications.c.problem_id)
-        .where(notifications.c.subscription == sub.name, notifications.c.state == "ready")
-        .order_by(notifications.c.id)
-    )
-    return [dict(row) for row in connection.execute(query).mappings()]
+        wanted = sorted({row["problem_id"] for row in rows})
+        problem_rows: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):
+            query = sa.select(problems).where(problems.c.id.in_(wanted[start : start + 500]))
+            problem_rows.update({row["id"]: dict(row) for row in self.connection.execute(query).mappings()})
+        ready: dict[str, list[_Row]] = {}
+        for row in rows:
+            ready.setdefault(row["subscription"], []).append(_Row(row, problem_rows[row["problem_id"]]))
+        return ready
+
+    def enqueue(
+        self,
+        sub: Subscription,
+        kind: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        key: str,
+        group: tuple[tuple[str, str], ...] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        escalated_from: str | None = None,
+    ) -> None:
+        """max_items listed, the rest summarised; rendered once; written to the outbox at flush."""
+        listed = tuple(_item(row, self.base_url) for row in rows[: sub.max_items])
+        more = max(0, len(rows) - sub.max_items)
+        message = Message(sub.name, kind, listed, more, group, since, until, escalated_from)
+        rendered = self.render(sub, message)
+        at = to_store(self.now)
+        self.messages.append(
+            {
+                "key": key,
+                "subscription": sub.name,
+                "kind": kind,
+                "channel": sub.channel,
+                "recipients": json.dumps(list(sub.recipients)),
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "format": rendered.format,
+                "items": len(rows),
+                "more": more,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": at,
+                "created_at": at,
+            }
+        )
+        self.batched.append([row["notification_id"] for row in rows])
+        self.sent_last_hour[sub.name] = self.sent_last_hour.get(sub.name, 0) + 1
+
+    def flush(self) -> None:
+        """Write the new messages, then point their notifications at them (executemany, not a row at a time)."""
+        if not self.messages:
+            return
+        self.connection.execute(sa.insert(outbox), self.messages)
+        keys = [message["key"] for message in self.messages]
+        ids: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            query = sa.select(outbox.c.key, outbox.c.id).where(outbox.c.key.in_(keys[start : start + 500]))
+            ids.update({key: id_ for key, id_ in self.connection.execute(query)})
+        updates = [
+            {"_id": notification, "_message": ids[message["key"]]}
+            for message, members in zip(self.messages, self.batched, strict=True)
+            for notification in members
+        ]
+        if updates:
+            self.connection.execute(
+                sa.update(notifications)
+                .where(notifications.c.id == sa.bindparam("_id"))
+                .values(state="batched", message_id=sa.bindparam("_message")),
+                updates,
+            )
+        self.planned.messages.extend(ids[key] for key in keys)
 
 
 def _group_key(sub: Subscription, row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -316,20 +425,23 @@ def _group_key(sub: Subscription, row: Mapping[str, Any]) -> tuple[tuple[str, st
     return tuple((name, str(row[columns.get(name, name)] or "")) for name in sub.group_by)
 
 
-def _batch(
-    connection: Connection, sub: Subscription, now: datetime, render: Renderer, base_url: str | None, planned: Planned
-) -> None:
+def _newest_problems_first(rows: Sequence[_Row]) -> list[_Row]:
+    return sorted(rows, key=lambda r: (r["severity"], -r["notification_id"]))
+
+
+def _batch(batching: _Batching, sub: Subscription) -> None:
     if sub.mode == "digest":
-        _digest(connection, sub, now, render, base_url, planned)
+        _digest(batching, sub)
         return
-    ready = _ready(connection, sub)
+    ready = batching.ready.get(sub.name, [])
     if not ready:
         return
+    now, planned = batching.now, batching.planned
     held = held_until(sub, now, immediate=True)
     if held is not None:
         planned.held[sub.name] = f"quiet hours or not a working day: held until {held:%Y-%m-%d %H:%M %Z}"
         return
-    groups: dict[tuple[tuple[str, str], ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[tuple[str, str], ...], list[_Row]] = {}
     for row in ready:
         groups.setdefault(_group_key(sub, row), []).append(row)
     due = {
@@ -342,7 +454,7 @@ def _batch(
         return
     batches = list(due.items())
     if sub.rate_limit is not None:
-        budget = sub.rate_limit - _sent_last_hour(connection, sub, now)
+        budget = sub.rate_limit - batching.sent_last_hour.get(sub.name, 0)
         if budget <= 0:
             planned.held[sub.name] = f"rate_limit {sub.rate_limit} messages per hour reached"
             return
@@ -352,9 +464,8 @@ def _batch(
     for group, rows in batches:
         kind = _kind(rows)
         escalated_from = rows[0]["note"].split(":")[0].removeprefix("escalated from ") if kind == "escalation" else None
-        message_rows = sorted(rows, key=lambda r: (r["severity"], -r["notification_id"]))
-        _enqueue(connection, sub, kind, message_rows, now, render, base_url, planned, group=group,
-                 key=f"{sub.name}:{kind}:{rows[0]['notification_id']}", escalated_from=escalated_from)  # fmt: skip
+        key = f"{sub.name}:{kind}:{rows[0]['notification_id']}"
+        batching.enqueue(sub, kind, _newest_problems_first(rows), key=key, group=group, escalated_from=escalated_from)
 
 
 def _kind(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -365,80 +476,22 @@ def _kind(rows: Sequence[Mapping[str, Any]]) -> str:
     return "immediate"
 
 
-def _sent_last_hour(connection: Connection, sub: Subscription, now: datetime) -> int:
-    query = sa.select(sa.func.count()).where(
-        outbox.c.subscription == sub.name, outbox.c.created_at > to_store(now - timedelta(hours=1))
-    )
-    return int(connection.execute(query).scalar_one())
-
-
-def _digest(
-    connection: Connection, sub: Subscription, now: datetime, render: Renderer, base_url: str | None, planned: Planned
-) -> None:
+def _digest(batching: _Batching, sub: Subscription) -> None:
+    now = batching.now
     fire = last_digest(sub, now)
-    state = connection.execute(sa.select(notify_state).where(notify_state.c.subscription == sub.name)).one()
-    since = from_store(state.digest_until)
+    since = from_store(batching.digest_until.get(sub.name))
     if since is not None and fire <= since:
         return  # this period's digest went out
     if held_until(sub, now, immediate=False) is not None:
-        planned.held[sub.name] = "not a working day: the digest waits for the next one"
+        batching.planned.held[sub.name] = "not a working day: the digest waits for the next one"
         return
-    rows = sorted(_ready(connection, sub), key=lambda r: (r["severity"], -r["notification_id"]))
+    rows = _newest_problems_first(batching.ready.get(sub.name, []))
     if rows or sub.send_empty:
-        _enqueue(connection, sub, "digest", rows, now, render, base_url, planned,
-                 key=f"{sub.name}:digest:{to_store(fire).isoformat()}", since=since, until=fire)  # fmt: skip
-    connection.execute(
+        batching.enqueue(sub, "digest", rows, key=f"{sub.name}:digest:{to_store(fire).isoformat()}", since=since,
+                         until=fire)  # fmt: skip
+    batching.connection.execute(
         sa.update(notify_state).where(notify_state.c.subscription == sub.name).values(digest_until=to_store(fire))
     )
-
-
-def _enqueue(
-    connection: Connection,
-    sub: Subscription,
-    kind: str,
-    rows: Sequence[Mapping[str, Any]],
-    now: datetime,
-    render: Renderer,
-    base_url: str | None,
-    planned: Planned,
-    *,
-    key: str,
-    group: tuple[tuple[str, str], ...] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-    escalated_from: str | None = None,
-) -> None:
-    """max_items listed, the rest summarised; rendered once, stored, its notifications batched."""
-    listed = tuple(_item(row, base_url) for row in rows[: sub.max_items])
-    message = Message(sub.name, kind, listed, max(0, len(rows) - sub.max_items), group, since, until, escalated_from)
-    rendered = render(sub, message)
-    outbox_id = connection.execute(
-        sa.insert(outbox).values(
-            key=key,
-            subscription=sub.name,
-            kind=kind,
-            channel=sub.channel,
-            recipients=json.dumps(list(sub.recipients)),
-            subject=rendered.subject,
-            body=rendered.body,
-            format=rendered.format,
-            items=len(rows),
-            more=message.more,
-            status="pending",
-            attempts=0,
-            next_attempt_at=to_store(now),
-            created_at=to_store(now),
-        )
-    ).inserted_primary_key
-    assert outbox_id is not None
-    ids = [row["notification_id"] for row in rows]
-    for start in range(0, len(ids), 500):
-        connection.execute(
-            sa.update(notifications)
-            .where(notifications.c.id.in_(ids[start : start + 500]))
-            .values(state="batched", message_id=outbox_id[0])
-        )
-    planned.messages.append(outbox_id[0])
 
 
 def _item(row: Mapping[str, Any], base_url: str | None) -> Item:

@@ -436,9 +436,30 @@ def render(
         raise UsageError(f"subscription {message.subscription!r}: unknown language {language!r} (ru, en)")
     values = context(message, format=format, language=language, zone=zone)
     if template is None:
+        values["blocks"] = [_block(item, format, language, zone, values) for item in message.items]
         body = environment().get_template(f"message.{FORMATS[format]}.j2").render(values)
         return Rendered(subject=values["subject"], body=body, format=format)
     return _custom(message.subscription, template, format, values)
+
+
+_BLOCKS: dict[tuple[str, str, str, str], str] = {}  # one problem's block, rendered once per format, language, zone
+_BLOCKS_KEPT = 50_000
+
+
+def _block(item: Item, format: str, language: str, zone: ZoneInfo, values: dict[str, Any]) -> str:
+    """A problem's part of a message: the same in every message that lists it, so rendered once.
+
+    A planning pass lists one problem in the messages of many subscriptions; caching its block
+    turns hundreds of thousands of renders into one per problem event, format, language and zone.
+    """
+    key = (repr(item), format, language, zone.key)
+    block = _BLOCKS.get(key)
+    if block is None:
+        if len(_BLOCKS) >= _BLOCKS_KEPT:
+            _BLOCKS.clear()
+        block = environment().get_template(f"item.{FORMATS[format]}.j2").render({**values, "item": item})
+        _BLOCKS[key] = block = Markup(block) if format == "html" else block
+    return block
 
 
 def _custom(subscription: str, text: str, format: str, values: dict[str, Any]) -> Rendered:
