@@ -100,7 +100,7 @@ def test_server_down_then_up_nothing_lost_nothing_twice(repo: Path, smtp_server:
     (message,) = mailbox.messages()
     assert message["Subject"] == "[campaign-guard] 2 problems: 2 opened"
     assert message["To"] == "ops@example.com"
-    assert message["Message-ID"] == "<ops_mail%3Aimmediate%3A1@campaign-guard>"  # the outbox key, escaped
+    assert message["Message-ID"] == "<ops_mail%3Aimmediate%3Aevent%3A1@campaign-guard>"  # the outbox key, escaped
     body = message.get_content()
     assert "Queue above its limit" in body and "A program crashed" in body
     assert outbox_rows() == [(1, "sent", 2, None)]

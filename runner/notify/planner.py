@@ -53,7 +53,7 @@ def plan(
     planned = Planned()
     by_name = {sub.name: sub for sub in subscriptions}
     cursors = _cursors(connection, subscriptions, now)
-    _match_events(connection, subscriptions, cursors, facts, now, planned)
+    fresh = _match_events(connection, subscriptions, cursors, facts, now, planned)
     _release_waiting(connection, by_name, now)
     for sub in subscriptions:
         if sub.enabled and sub.repeat_interval is not None and "reminder" in sub.events:
@@ -61,12 +61,23 @@ def plan(
         target = by_name.get(sub.escalate_to or "")
         if sub.enabled and sub.escalate_after is not None and target is not None and target.enabled:
             _escalate(connection, sub, target, now, planned)
-    batching = _Batching(connection, now, render, base_url, planned)
+    batching = _Batching(connection, now, render, base_url, planned, fresh)
     for sub in subscriptions:
         if sub.enabled:
             _batch(batching, sub)
     batching.flush()
     return planned
+
+
+class _Row(dict[str, Any]):
+    """A notification's fields; the problem's are looked up in its (shared) problem row."""
+
+    def __init__(self, fields: Mapping[Any, Any], problem: Mapping[str, Any]) -> None:
+        super().__init__(fields)
+        self.problem = problem
+
+    def __missing__(self, key: str) -> Any:
+        return self.problem[key]
 
 
 # -- matching ---------------------------------------------------------------------------------
@@ -102,7 +113,8 @@ def _match_events(
     facts: Mapping[str, CampaignFacts],
     now: datetime,
     planned: Planned,
-) -> None:
+) -> list[_Row]:
+    """The new notifications, in event order; written with their final state when the pass flushes."""
     oldest = min(cursors.values(), default=0)
     query = (
         sa.select(problem_events.c.id.label("event_id"), problem_events.c.kind, problem_events.c.at, problems)
@@ -116,7 +128,7 @@ def _match_events(
     by_kinds: dict[tuple[str, str], list[Subscription]] = {}  # (severity, localization) -> who may care
     reaches: dict[tuple[str, int], bool] = {}  # (subscription, problem) -> every static filter holds
     told = _told_pairs(connection) if any(row["kind"] == "resolved" for row in rows) else set()
-    created = []
+    created: list[_Row] = []
     for row in rows:
         kinds = (row["severity"], row["localization"])
         if kinds not in by_kinds:
@@ -140,15 +152,17 @@ def _match_events(
             # min_duration of a problem already resolved counts until it resolved, not until this pass
             until = now if row["resolved_at"] is None else min(now, problem["resolved_at"])
             state = "ready" if waiting(sub, problem, until) is None else "waiting"
-            created.append(_notification(sub.name, row["id"], row["kind"], row["at"], now, state, row["event_id"]))
+            fields = _notification(sub.name, row["id"], row["kind"], row["at"], now, state, row["event_id"])
+            created.append(
+                _Row({**fields, "event": row["kind"], "event_at": row["at"], "noticed_at": fields["created_at"]}, row)
+            )
             if row["kind"] != "resolved":
                 told.add(pair)
             planned.matched[sub.name] = planned.matched.get(sub.name, 0) + 1
-    for start in range(0, len(created), 5000):
-        connection.execute(sa.insert(notifications), created[start : start + 5000])
     if rows:
         advanced = sa.case((notify_state.c.cursor < newest, newest), else_=notify_state.c.cursor)
         connection.execute(sa.update(notify_state).values(cursor=advanced))
+    return created
 
 
 def _problem(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -296,25 +310,27 @@ def _insert_new(connection: Connection, created: list[dict[str, Any]], planned: 
 # -- batching into messages -------------------------------------------------------------------
 
 
-class _Row(dict[str, Any]):
-    """A ready notification's fields; the problem's are looked up in its (shared) problem row."""
-
-    def __init__(self, fields: Mapping[Any, Any], problem: Mapping[str, Any]) -> None:
-        super().__init__(fields)
-        self.problem = problem
-
-    def __missing__(self, key: str) -> Any:
-        return self.problem[key]
-
-
 class _Batching:
     """One pass's batching: the ready notifications read once, the new messages written at the end."""
 
     def __init__(
-        self, connection: Connection, now: datetime, render: Renderer, base_url: str | None, planned: Planned
+        self,
+        connection: Connection,
+        now: datetime,
+        render: Renderer,
+        base_url: str | None,
+        planned: Planned,
+        fresh: list[_Row],
     ) -> None:
         self.connection, self.now, self.render, self.base_url, self.planned = connection, now, render, base_url, planned
         self.ready = self._ready()
+        self.fresh = fresh  # made by this pass, not yet in the store
+        for order, row in enumerate(
+            fresh, start=1 + max((r["order"] for rs in self.ready.values() for r in rs), default=0)
+        ):
+            row["order"] = order
+            if row["state"] == "ready":
+                self.ready.setdefault(row["subscription"], []).append(row)
         hour_ago = to_store(now - timedelta(hours=1))
         self.sent_last_hour: dict[str, int] = {
             name: count
@@ -326,13 +342,14 @@ class _Batching:
         }
         self.digest_until = {row.subscription: row.digest_until for row in connection.execute(sa.select(notify_state))}
         self.messages: list[dict[str, Any]] = []
-        self.batched: list[list[int]] = []  # the notifications of each new message
+        self.batched: list[list[_Row]] = []  # the notifications of each new message
 
     def _ready(self) -> dict[str, list[_Row]]:
         rows = (
             self.connection.execute(
                 sa.select(
                     notifications.c.id.label("notification_id"),
+                    notifications.c.key,
                     notifications.c.subscription,
                     notifications.c.problem_id,
                     notifications.c.kind.label("event"),
@@ -353,14 +370,16 @@ class _Batching:
             problem_rows.update({row["id"]: dict(row) for row in self.connection.execute(query).mappings()})
         ready: dict[str, list[_Row]] = {}
         for row in rows:
-            ready.setdefault(row["subscription"], []).append(_Row(row, problem_rows[row["problem_id"]]))
+            ready.setdefault(row["subscription"], []).append(
+                _Row({**row, "order": row["notification_id"]}, problem_rows[row["problem_id"]])
+            )
         return ready
 
     def enqueue(
         self,
         sub: Subscription,
         kind: str,
-        rows: Sequence[Mapping[str, Any]],
+        rows: Sequence[_Row],
         *,
         key: str,
         group: tuple[tuple[str, str], ...] = (),
@@ -392,32 +411,38 @@ class _Batching:
                 "created_at": at,
             }
         )
-        self.batched.append([row["notification_id"] for row in rows])
+        self.batched.append(list(rows))
         self.sent_last_hour[sub.name] = self.sent_last_hour.get(sub.name, 0) + 1
 
     def flush(self) -> None:
-        """Write the new messages, then point their notifications at them (executemany, not a row at a time)."""
-        if not self.messages:
-            return
-        self.connection.execute(sa.insert(outbox), self.messages)
-        keys = [message["key"] for message in self.messages]
+        """Write the new messages, then the new notifications with their final state, then the stored ones
+        that were batched (executemany: a pass may make hundreds of thousands)."""
         ids: dict[str, int] = {}
-        for start in range(0, len(keys), 500):
-            query = sa.select(outbox.c.key, outbox.c.id).where(outbox.c.key.in_(keys[start : start + 500]))
-            ids.update({key: id_ for key, id_ in self.connection.execute(query)})
-        updates = [
-            {"_id": notification, "_message": ids[message["key"]]}
-            for message, members in zip(self.messages, self.batched, strict=True)
-            for notification in members
-        ]
-        if updates:
+        if self.messages:
+            self.connection.execute(sa.insert(outbox), self.messages)
+            keys = [message["key"] for message in self.messages]
+            for start in range(0, len(keys), 500):
+                query = sa.select(outbox.c.key, outbox.c.id).where(outbox.c.key.in_(keys[start : start + 500]))
+                ids.update({key: id_ for key, id_ in self.connection.execute(query)})
+            self.planned.messages.extend(ids[key] for key in keys)
+        stored = []
+        for message, members in zip(self.messages, self.batched, strict=True):
+            for row in members:
+                if "notification_id" in row:
+                    stored.append({"_id": row["notification_id"], "_message": ids[message["key"]]})
+                else:
+                    row.update(state="batched", message_id=ids[message["key"]])
+        columns = [column.name for column in notifications.columns if column.name != "id"]
+        new = [{column: row[column] for column in columns} for row in self.fresh]
+        for start in range(0, len(new), 10_000):
+            self.connection.execute(sa.insert(notifications), new[start : start + 10_000])
+        if stored:
             self.connection.execute(
                 sa.update(notifications)
                 .where(notifications.c.id == sa.bindparam("_id"))
                 .values(state="batched", message_id=sa.bindparam("_message")),
-                updates,
+                stored,
             )
-        self.planned.messages.extend(ids[key] for key in keys)
 
 
 def _group_key(sub: Subscription, row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -426,7 +451,7 @@ def _group_key(sub: Subscription, row: Mapping[str, Any]) -> tuple[tuple[str, st
 
 
 def _newest_problems_first(rows: Sequence[_Row]) -> list[_Row]:
-    return sorted(rows, key=lambda r: (r["severity"], -r["notification_id"]))
+    return sorted(rows, key=lambda r: (r["severity"], -r["order"]))
 
 
 def _batch(batching: _Batching, sub: Subscription) -> None:
@@ -464,7 +489,7 @@ def _batch(batching: _Batching, sub: Subscription) -> None:
     for group, rows in batches:
         kind = _kind(rows)
         escalated_from = rows[0]["note"].split(":")[0].removeprefix("escalated from ") if kind == "escalation" else None
-        key = f"{sub.name}:{kind}:{rows[0]['notification_id']}"
+        key = f"{sub.name}:{kind}:{rows[0]['key'].removeprefix(sub.name + ':')}"  # e.g. ops:immediate:event:17
         batching.enqueue(sub, kind, _newest_problems_first(rows), key=key, group=group, escalated_from=escalated_from)
 
 
