@@ -22,28 +22,23 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import ROOT, machine, scratch_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from runner.engine.evaluation import Evaluation  # noqa: E402
-from runner.engine.execute import execute  # noqa: E402
-from runner.engine.plan import run_tasks  # noqa: E402
-from runner.repository import Repository  # noqa: E402
+from runner.engine.evaluation import Evaluation
+from runner.engine.execute import execute
+from runner.engine.plan import run_tasks
+from runner.repository import Repository
 
 NOW = "2026-12-01T11:00:00+03:00"
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
@@ -89,29 +84,9 @@ def floor(url: str, statements: list[sa.Executable], workers: int) -> float:
     return seconds
 
 
-def scratch(backend: str, directory: Path) -> tuple[str, object]:
-    if backend == "sqlite":
-        return f"sqlite:///{directory / 'demo.db'}", None
-    name = f"cg_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    return sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False), (admin, name)
-
-
-def drop(handle: object) -> None:
-    if handle is None:
-        return
-    admin, name = handle  # type: ignore[misc]
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
-
-
 def measure(backend: str, scale: float, repeat: int, directory: Path) -> dict[str, object]:
-    url, handle = scratch(backend, directory)
-    env = {**os.environ, "CAMPAIGN_GUARD_DEMO_URL": url}
-    try:
+    with scratch_url(backend, directory, "demo.db") as url:
+        env = {**os.environ, "CAMPAIGN_GUARD_DEMO_URL": url}
         build, build_rss, code = timed_process(
             [sys.executable, "-m", "runner", "demo", "--scale", str(scale), "--now", NOW, "--url", url], env
         )
@@ -146,8 +121,6 @@ def measure(backend: str, scale: float, repeat: int, directory: Path) -> dict[st
         row["ratio"] = round(row["run_s"] / row["floor_parallel_s"], 2)  # type: ignore[operator]
         print(json.dumps(row), flush=True)
         return row
-    finally:
-        drop(handle)
 
 
 def main() -> None:
@@ -164,9 +137,7 @@ def main() -> None:
                 rows.append(measure(backend, scale, args.repeat, Path(directory)))
     report = {
         "date": dt.date.today().isoformat(),
-        "machine": (
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        ),
+        "machine": machine(),
         "rows": rows,
     }
     if args.json:

@@ -19,36 +19,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import statistics
-import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from common import LOCALIZATIONS, ROOT, machine, scratch_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from runner.commands.notify import renderer
+from runner.notify.matching import campaign_facts
+from runner.notify.planner import plan
+from runner.notify.subscriptions import subscription
+from runner.repository import Repository
+from runner.store.connect import Store, open_store
+from runner.store.lifecycle import fingerprint
+from runner.store.tables import notifications, outbox, problem_events, problems
 
-from runner.commands.notify import renderer  # noqa: E402
-from runner.notify.matching import campaign_facts  # noqa: E402
-from runner.notify.planner import plan  # noqa: E402
-from runner.notify.subscriptions import subscription  # noqa: E402
-from runner.repository import Repository  # noqa: E402
-from runner.store.connect import Store, open_store  # noqa: E402
-from runner.store.lifecycle import fingerprint  # noqa: E402
-from runner.store.tables import notifications, outbox, problem_events, problems  # noqa: E402
-
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-LOCALIZATIONS = ["campaign", "mailing", "scenario", "operation", "segmentation", "integration", "webhook",
-                 "promo_pool", "bonus", "job", "queue", "dump", "availability", "system"]  # fmt: skip
 OWNERS = ["crm-dev", "crm-marketing", "crm-loyalty", "loyalty-processing"]
 CHECK_FAMILIES = ["monitor", "gate", "campaign", "promo", "bonus", "welcome", "vip", "transactions"]
 
@@ -118,15 +109,7 @@ def subscriptions(count: int, campaigns: list[str], rng: random.Random) -> list[
 
 
 def measure_once(backend: str, args: argparse.Namespace, directory: Path, seed: int) -> dict[str, Any]:
-    if backend == "sqlite":
-        url, cleanup = f"sqlite:///{directory / f'notify-{seed}.db'}", None
-    else:
-        name = f"cg_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f"CREATE DATABASE {name}"))
-        url, cleanup = sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False), (admin, name)
-    try:
+    with scratch_url(backend, directory, f"notify-{seed}.db") as url:
         repo = Repository(ROOT)
         facts = campaign_facts(repo)
         rng = random.Random(seed)
@@ -144,12 +127,6 @@ def measure_once(backend: str, args: argparse.Namespace, directory: Path, seed: 
             messages = connection.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one()
         store.close()
         return {"seconds": seconds, "notifications": made, "messages": messages, "planned": len(planned.messages)}
-    finally:
-        if cleanup is not None:
-            admin, name = cleanup
-            with admin.connect() as connection:
-                connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
-            admin.dispose()
 
 
 def main() -> None:
@@ -176,7 +153,7 @@ def main() -> None:
             print(json.dumps(row))
     report = {
         "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "subscriptions": args.subscriptions,
         "events": args.events,
         "problems": args.problems,

@@ -21,35 +21,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from common import LOCALIZATIONS, ROOT, machine, scratch_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from runner.engine.result import Result, Status
+from runner.findings import Severity
+from runner.store.connect import Store, open_store
+from runner.store.lifecycle import fingerprint
+from runner.store.problems import ProblemFilter, list_problems
+from runner.store.record import Scope, record
+from runner.store.runs import start_run
+from runner.store.tables import problem_events, problems
 
-from runner.engine.result import Result, Status  # noqa: E402
-from runner.findings import Severity  # noqa: E402
-from runner.store.connect import Store, open_store  # noqa: E402
-from runner.store.lifecycle import fingerprint  # noqa: E402
-from runner.store.problems import ProblemFilter, list_problems  # noqa: E402
-from runner.store.record import Scope, record  # noqa: E402
-from runner.store.runs import start_run  # noqa: E402
-from runner.store.tables import problem_events, problems  # noqa: E402
-
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-LOCALIZATIONS = ["campaign", "mailing", "scenario", "operation", "segmentation", "integration", "webhook",
-                 "promo_pool", "bonus", "job", "queue", "dump", "availability", "system"]  # fmt: skip
 STATUSES = ["open"] * 5 + ["acknowledged", "muted"] + ["resolved"] * 13
 FILTERS = {
     "default (unresolved, first 200)": ([], ProblemFilter()),
@@ -154,16 +147,8 @@ def run_results(count: int, run: int) -> list[Result]:
 
 
 def measure(backend: str, args: argparse.Namespace, directory: Path) -> dict[str, object]:
-    if backend == "sqlite":
-        url, cleanup = f"sqlite:///{directory / 'state.db'}", None
-    else:
-        name = f"cg_bench_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f"CREATE DATABASE {name}"))
-        url, cleanup = sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False), (admin, name)
-    env = {"CAMPAIGN_GUARD_STATE_URL": url}
-    try:
+    with scratch_url(backend, directory, "state.db") as url:
+        env = {"CAMPAIGN_GUARD_STATE_URL": url}
         store = open_store(ROOT, env)
         started = time.perf_counter()
         fill(store, args.problems, args.events)
@@ -201,12 +186,6 @@ def measure(backend: str, args: argparse.Namespace, directory: Path) -> dict[str
             records.append({"seconds": round(time.perf_counter() - started, 3), "changes": dict(changes)})
         store.close()
         return {"backend": backend, "fill_s": round(fill_seconds, 1), "list": lists, "record": records}
-    finally:
-        if cleanup is not None:
-            admin, name = cleanup
-            with admin.connect() as connection:
-                connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
-            admin.dispose()
 
 
 def main() -> None:
@@ -226,7 +205,7 @@ def main() -> None:
             print(json.dumps(row, indent=2))
     report = {
         "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "rows": rows,
     }
     if args.json:

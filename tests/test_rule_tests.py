@@ -18,7 +18,7 @@ import yaml
 
 from runner.builtin.declarations import BUILTIN_CHECKS
 from runner.demo.faults import REPORTED
-from runner.ruletests.fixtures import Clock, FixtureError, fixture_tables
+from runner.ruletests.fixtures import Clock, Mistake, fixture_tables
 
 from .conftest import ROOT, run_cli
 
@@ -431,7 +431,7 @@ def test_amounts_are_decimals_and_dates_are_dates():
     ],
 )
 def test_fixture_mistakes_name_their_place(fixtures: dict[str, Any], path: tuple[Any, ...], message: str):
-    with pytest.raises(FixtureError) as raised:
+    with pytest.raises(Mistake) as raised:
         fixture_tables(fixtures, Clock(datetime(2026, 12, 1, tzinfo=UTC), ZoneInfo("UTC")), {})
     assert raised.value.path == path
     assert raised.value.message.startswith(message)

@@ -35,8 +35,9 @@ _WHOLE = re.compile(r"^-?[0-9]+$")
 _TIME_FORMS = "an ISO date-time such as 2026-12-01T10:00:00+03:00, or a moment such as now-20m"
 
 
-class FixtureError(Exception):
-    """A table, column or value the fixture database cannot hold; the path starts at the dataset name."""
+class Mistake(Exception):
+    """A mistake in a rule test at a path: the fixture's paths start at the dataset name, the test's
+    inside the test."""
 
     def __init__(self, path: JsonPath, message: str, *, key: bool = False) -> None:
         super().__init__(message)
@@ -77,7 +78,7 @@ def fixture_tables(
         if name in DATASETS:
             tables.append(_contract_table(name, items, clock))
         elif name.lower() in lowered:
-            raise FixtureError((name,), f"{name!r} is not a dataset; did you mean {lowered[name.lower()]!r}?", key=True)
+            raise Mistake((name,), f"{name!r} is not a dataset; did you mean {lowered[name.lower()]!r}?", key=True)
         else:
             stamps = (monitored[name],) if name in monitored else ()
             tables.append(_other_table(name, items, clock, stamps))
@@ -113,7 +114,7 @@ def _contract_table(name: str, items: Sequence[Row], clock: Clock) -> FixtureTab
             where = (name, *path, column)
             if column not in table.c:
                 known = ", ".join(DATASETS[name])
-                raise FixtureError(where, f"{name} has no column {column!r}; its columns: {known}", key=True)
+                raise Mistake(where, f"{name} has no column {column!r}; its columns: {known}", key=True)
             converted[column] = _typed(table.c[column].type, value, clock, where, f"{name}.{column}")
         rows.append(converted)
     return FixtureTable(name, {column.name: column.type for column in table.c}, rows)
@@ -142,7 +143,7 @@ def _typed(kind: TypeEngine[Any], value: Any, clock: Clock, where: JsonPath, col
             return Decimal(str(value))
         return str(value)
     except (ValueError, InvalidOperation):
-        raise FixtureError(where, f"{column} takes {_described(kind)}, not {value!r}") from None
+        raise Mistake(where, f"{column} takes {_described(kind)}, not {value!r}") from None
 
 
 def _text(value: Any) -> str:
@@ -187,7 +188,7 @@ def _other_table(name: str, items: Sequence[Row], clock: Clock, stamps: Sequence
         rows.append(converted)
     for stamp in stamps:
         if not seen.setdefault(stamp, {"date-time"}) <= {"date-time"}:
-            raise FixtureError(
+            raise Mistake(
                 (name,), f"{stamp} is the monitored timestamp of {name}; its values must be date-times", key=True
             )
     columns = {column: _TYPES[_one_kind(name, column, kinds)] for column, kinds in seen.items()}
@@ -207,12 +208,12 @@ def _inferred(value: Any, clock: Clock, where: JsonPath) -> tuple[str | None, An
         try:
             return "date-time", clock.moment(value)
         except ValueError:
-            raise FixtureError(where, f"{value!r} is not a valid date-time; write {_TIME_FORMS}") from None
+            raise Mistake(where, f"{value!r} is not a valid date-time; write {_TIME_FORMS}") from None
     if _DATE.match(value):
         try:
             return "date", date.fromisoformat(value)
         except ValueError:
-            raise FixtureError(where, f"{value!r} is not a valid date") from None
+            raise Mistake(where, f"{value!r} is not a valid date") from None
     return "text", value
 
 
@@ -223,5 +224,5 @@ def _one_kind(table: str, column: str, kinds: set[str]) -> str:
         return "number"
     if len(kinds) > 1:
         mixed = " and ".join(sorted(kinds))
-        raise FixtureError((table,), f"column {column!r} of {table} mixes {mixed} values; write one kind", key=True)
+        raise Mistake((table,), f"column {column!r} of {table} mixes {mixed} values; write one kind", key=True)
     return next(iter(kinds))

@@ -19,10 +19,9 @@ from runner.engine.plan import Task, find_campaign, gate_tasks, monitor_tasks
 from runner.errors import UsageError
 from runner.findings import Severity
 from runner.kinds import BY_NAME
-from runner.positions import JsonPath
 from runner.repository import Repository
 from runner.ruletests.database import fixture_zone
-from runner.ruletests.fixtures import Clock, FixtureError, fixture_tables
+from runner.ruletests.fixtures import Clock, Mistake, fixture_tables
 from runner.ruletests.model import Expected, RuleTest
 from runner.validation import validate
 
@@ -38,16 +37,6 @@ class LoadError:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
-
-
-class _Invalid(Exception):
-    """A mistake in one test; the path starts inside the test."""
-
-    def __init__(self, path: JsonPath, message: str, *, key: bool = False) -> None:
-        super().__init__(message)
-        self.path = tuple(path)
-        self.message = message
-        self.key = key
 
 
 @dataclass(frozen=True)
@@ -81,7 +70,7 @@ def load_tests(repo: Repository, patterns: Sequence[str] = ()) -> tuple[list[Rul
     for document, index, spec in _selected(specs, patterns):
         try:
             tests.append(_test(context, document, index, spec))
-        except _Invalid as invalid:
+        except Mistake as invalid:
             line, column = document.position(("tests", index, *invalid.path), key=invalid.key)
             errors.append(LoadError(document.rel, line, column, f"test {spec['name']!r}: {invalid.message}"))
     return tests, errors
@@ -122,13 +111,13 @@ def _test(context: _Context, document: Document, index: int, spec: Mapping[str, 
     try:
         now = datetime.fromisoformat(spec["now"])
     except ValueError:
-        raise _Invalid(("now",), f"{spec['now']!r} is not a valid date-time") from None
+        raise Mistake(("now",), f"{spec['now']!r} is not a valid date-time") from None
     tasks = _tasks(context, spec)
     expect = _expected(spec, tasks)
     try:
         tables = fixture_tables(spec.get("fixtures", {}), Clock(now, context.zone), context.monitored)
-    except FixtureError as error:
-        raise _Invalid(("fixtures", *error.path), error.message, key=error.key) from None
+    except Mistake as error:
+        raise Mistake(("fixtures", *error.path), error.message, key=error.key) from None
     line, _column = document.position(("tests", index))
     return RuleTest(spec["name"], document.rel, line, now, tuple(tasks), tuple(tables), expect)
 
@@ -140,7 +129,7 @@ def _tasks(context: _Context, spec: Mapping[str, Any]) -> list[Task]:
         try:
             gates.extend(gate_tasks(find_campaign(context.repo, campaign_id)))
         except UsageError as error:
-            raise _Invalid(("campaigns", position), str(error)) from None
+            raise Mistake(("campaigns", position), str(error)) from None
     patterns = spec.get("checks")
     if patterns is None:
         return gates or list(context.monitoring)
@@ -150,7 +139,7 @@ def _tasks(context: _Context, spec: Mapping[str, Any]) -> list[Task]:
             known = ", ".join(sorted({task.check for task in pool}))
             gate = any(fnmatchcase(check.id, pattern) for check in GATE_CHECKS)
             hint = "launch-gate checks run for the campaigns named in `campaigns`; " if gate and not gates else ""
-            raise _Invalid(("checks", position), f"{pattern!r} matches no check; {hint}known: {known}")
+            raise Mistake(("checks", position), f"{pattern!r} matches no check; {hint}known: {known}")
     return [task for task in pool if any(fnmatchcase(task.check, pattern) for pattern in patterns)]
 
 
@@ -160,11 +149,11 @@ def _expected(spec: Mapping[str, Any], tasks: Sequence[Task]) -> tuple[Expected,
     for position, item in enumerate(spec["expect"]):
         expected = Expected(item["check"], item["subject"], item["severity"], item.get("observed"))
         if expected.check not in evaluated:
-            raise _Invalid(
+            raise Mistake(
                 ("expect", position, "check"),
                 f"check {expected.check!r} is not evaluated by this test; it evaluates: {', '.join(sorted(evaluated))}",
             )
         if expected.key in found:
-            raise _Invalid(("expect", position), "this problem is already expected above; list each problem once")
+            raise Mistake(("expect", position), "this problem is already expected above; list each problem once")
         found[expected.key] = expected
     return tuple(found.values())
