@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,10 +23,11 @@ class Document:
     schema_valid: bool = False
 
     @classmethod
-    def read(cls, root: Path, rel: str, kind: Kind) -> Document:
+    def read(cls, root: Path, rel: str, kind: Kind, *, reader: Callable[[str], bytes] | None = None) -> Document:
+        """reader: how to get the bytes of rel (a git revision's blobs); by default the file under root."""
         document = cls(rel, kind)
         try:
-            raw = (root / rel).read_bytes()
+            raw = reader(rel) if reader is not None else (root / rel).read_bytes()
         except OSError as exc:
             document.error = yaml_loader.YamlError("yaml.unreadable", f"cannot read file: {exc.strerror}")
             return document

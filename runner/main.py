@@ -75,6 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("campaign", help="campaign id")
     _result_options(check)
 
+    dry_run = commands.add_parser(
+        "dry-run",
+        help="today's launch figures of one campaign and its launch gate, launching nothing (the SAP test contour)",
+        description="Evaluate CAMPAIGN against its source for its current day: audience per element, messages per "
+        "channel, bonus total and per client, customers the launch would exclude and why; then run the launch "
+        "gate. Writes nothing unless --record. Exit codes as `check`.",
+    )
+    dry_run.add_argument("campaign", help="campaign id")
+    dry_run.add_argument(
+        "--record", action="store_true", help="keep the figures as a test launch (mode test) in the state store"
+    )
+    _result_options(dry_run)
+
     run = commands.add_parser(
         "run",
         help="evaluate monitoring checks and the launch gates of campaigns due today",
@@ -106,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     _outbound_parser(commands)
     _report_parser(commands)
     _notify_parsers(commands)
+    _review_parser(commands)
 
     test = commands.add_parser(
         "test",
@@ -287,6 +301,32 @@ def _outbound_parser(commands: Any) -> None:
     actions.add_parser("status", help="running or stopped (exit 1 while stopped: a gate for a CRM's sender)")
 
 
+def _review_parser(commands: Any) -> None:
+    review = commands.add_parser(
+        "review",
+        help="review a change: what it does and what became riskier, for a pull-request comment",
+        description="Compare two git revisions of the repository (the base read from git objects, no checkout): "
+        "campaigns, templates, rules and subscriptions added, removed and changed, field by field; risk flags "
+        "with reasons; validate's findings on the changed files. Exit codes as validate; a risk of severity "
+        "problem exits 1. Rules of every flag: docs/review.md.",
+    )
+    review.add_argument("--base", required=True, metavar="REF", help="the revision the change starts from (main)")
+    review.add_argument(
+        "--head", default=None, metavar="REF", help="the changed revision (default: the working tree as it is)"
+    )
+    review.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("markdown", "json", "github"),
+        default="markdown",
+        help="markdown (a PR comment, default), json, or github annotations",
+    )
+    review.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
+    review.add_argument(
+        "--now", type=_moment, default=None, metavar="ISO", help="judge start dates as of this moment (default: now)"
+    )
+
+
 def _result_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
@@ -312,6 +352,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from runner.commands import check
 
             return check.run(args.root, args.campaign, output_format=args.output_format, strict=args.strict, now=now)
+        if args.command == "dry-run":
+            from runner.commands import dry_run
+
+            return dry_run.run(
+                args.root,
+                args.campaign,
+                output_format=args.output_format,
+                strict=args.strict,
+                record=args.record,
+                now=now,
+            )
         if args.command == "run":
             from runner.commands import run
 
@@ -365,6 +416,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from runner.commands import demo
 
             return demo.run(args.root, url=args.url, scale=args.scale, seed=args.seed, now=now)
+        if args.command == "review":
+            from runner.commands import review
+
+            return review.run(
+                args.root,
+                args.base,
+                args.head,
+                output_format=args.output_format,
+                strict=args.strict,
+                now=now,
+                jobs=min(os.cpu_count() or 1, 8),
+            )
         if args.command == "docs":
             from runner.commands import docs
 

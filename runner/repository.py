@@ -8,7 +8,8 @@ from typing import Any
 
 from runner.document import Document
 from runner.errors import UsageError
-from runner.kinds import BY_NAME, CONFIG_DIRECTORIES, KINDS, Kind, kind_of, scan_id
+from runner.files import FileSource, FileSystem
+from runner.kinds import BY_NAME, CONFIG_DIRECTORIES, KINDS, SCHEMA_DIRECTORY, Kind, kind_of, scan_id
 from runner.positions import JsonPath
 from runner.schemas import SchemaStore, bundled_schema_dir
 
@@ -18,15 +19,23 @@ Definition = tuple[str, JsonPath]
 class Repository:
     """Files are parsed only when a check needs them; ids of single-id files are scanned."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, source: FileSource | None = None) -> None:
+        """source: where the files are read from; by default the directory root (a git revision: review)."""
         self.root = root
-        if not any((root / name).is_dir() for name in CONFIG_DIRECTORIES):
+        self.source: FileSource = source or FileSystem(root)
+        if not any(self.source.is_dir(name) for name in CONFIG_DIRECTORIES):
             raise UsageError(
                 f"{root}: not a campaign-guard repository (no campaigns/ or rules/ directory); "
                 "run from the repository root or pass --root"
             )
-        local = root / "schemas"
-        self.schemas = SchemaStore(local if any(local.glob("*.schema.json")) else bundled_schema_dir())
+        local = self.source.list(SCHEMA_DIRECTORY, "*.schema.json")
+        if not local:
+            self.schemas = SchemaStore(bundled_schema_dir())
+        elif isinstance(self.source, FileSystem):
+            self.schemas = SchemaStore(root / SCHEMA_DIRECTORY)
+        else:
+            texts = {rel.rpartition("/")[2]: self.source.read(rel) for rel in local}
+            self.schemas = SchemaStore(root / SCHEMA_DIRECTORY, files=texts)
         self._documents: dict[str, Document] = {}
 
     @cached_property
@@ -34,11 +43,8 @@ class Repository:
         """Every configuration file (repository-relative, sorted) and its kind."""
         found: dict[str, Kind] = {}
         for kind in KINDS:
-            directory = self.root / kind.directory
             for pattern in (kind.file_pattern, kind.file_pattern.replace(".yaml", ".yml")):
-                found.update(
-                    (p.relative_to(self.root).as_posix(), kind) for p in directory.glob(pattern) if p.is_file()
-                )
+                found.update((rel, kind) for rel in self.source.list(kind.directory, pattern))
         return dict(sorted(found.items()))
 
     @cached_property
@@ -52,7 +58,7 @@ class Repository:
         if rel not in self._documents:
             kind = self._kinds.get(rel) or kind_of(rel)
             assert kind is not None, rel
-            document = Document.read(self.root, rel, kind)
+            document = Document.read(self.root, rel, kind, reader=self.source.read)
             if document.error is None:
                 document.schema_valid = self.schemas.is_valid(kind.schema, document.data)
             self._documents[rel] = document
@@ -77,7 +83,7 @@ class Repository:
         if kind.single_id and rel not in self._documents:
             try:
                 # an undecodable file still defines its id; its own error is reported where it is validated
-                scanned = scan_id((self.root / rel).read_bytes().decode("utf-8", errors="replace"))
+                scanned = scan_id(self.source.read(rel).decode("utf-8", errors="replace"))
             except OSError:
                 return []
             if scanned is not None:

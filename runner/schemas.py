@@ -33,14 +33,17 @@ def bundled_schema_dir() -> Path:
 
 
 class SchemaStore:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, files: Mapping[str, bytes] | None = None) -> None:
+        """files: schema name -> bytes, when the schemas are not read from directory (a git revision)."""
         self.directory = directory
         self.documents: dict[str, Any] = {}
         self.texts: dict[str, str] = {}
-        for path in sorted(directory.glob("*.schema.json")):
+        found = list(files) if files is not None else [path.name for path in directory.glob("*.schema.json")]
+        for name in sorted(found):
+            path = directory / name
             try:
-                self.texts[path.name] = path.read_text(encoding="utf-8")
-                self.documents[path.name] = json.loads(self.texts[path.name])
+                self.texts[name] = files[name].decode("utf-8") if files is not None else path.read_text("utf-8")
+                self.documents[name] = json.loads(self.texts[name])
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise UsageError(f"{path}: cannot read schema: {exc}") from None
         self._predicates: dict[str, Predicate] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 # the newest migration: a store at this revision needs no upgrade (checked without loading Alembic)
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 metadata = sa.MetaData()
 
@@ -166,4 +166,16 @@ notify_state = sa.Table(
     sa.Column("subscription", sa.String(200), primary_key=True),
     sa.Column("cursor", sa.Integer, nullable=False),  # the newest problem event already matched
     sa.Column("digest_until", sa.DateTime),  # the newest digest fire already sent
+)
+
+test_launches = sa.Table(
+    "test_launches",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("campaign", sa.String(200), nullable=False),
+    sa.Column("evaluated_at", sa.DateTime, nullable=False),  # the moment the dry run evaluated (--now)
+    sa.Column("mode", sa.String(8), nullable=False),  # test (a dry run); live launches stay in the CRM
+    sa.Column("figures", sa.Text, nullable=False),  # JSON: what `dry-run --format json` shows under figures
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Index("ix_test_launches_campaign", "campaign", "evaluated_at"),
 )
