@@ -323,6 +323,11 @@ def _review_parser(commands: Any) -> None:
     )
     review.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
     review.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="add the dry-run figures of every added or changed campaign, when its source answers",
+    )
+    review.add_argument(
         "--now", type=_moment, default=None, metavar="ISO", help="judge start dates as of this moment (default: now)"
     )
 
@@ -427,6 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 strict=args.strict,
                 now=now,
                 jobs=min(os.cpu_count() or 1, 8),
+                dry_run=args.dry_run,
             )
         if args.command == "docs":
             from runner.commands import docs

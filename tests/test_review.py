@@ -604,3 +604,54 @@ def test_a_base_before_campaign_guard_adds_everything(tmp_path: Path) -> None:
     assert report["summary"]["changes"]["campaign"] == {"added": campaigns, "removed": 0, "changed": 0}
     assert {c["status"] for c in report["changes"]} == {"added"}
     assert (report["risks"], report["findings"]) == ([], [])
+
+
+# --- review --dry-run --------------------------------------------------------------------------------------
+
+LAUNCH_DAY = "2026-12-01T11:00:00+03:00"  # churn_reactivation launches on Tuesdays; the demo is built for it
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    built = run_cli("demo", "--scale", "0.01", "--now", LAUNCH_DAY, "--url", url)
+    assert built.returncode == 0, built.stderr
+    return url
+
+
+def test_dry_run_adds_the_figures_of_each_changed_campaign(repo: Path, demo_url: str) -> None:
+    edit(repo, "campaigns/churn_reactivation.yaml", "    max_clients: 70000\n", "    max_clients: 80000\n")
+    plain = run_cli("review", "--base", "HEAD", "--now", LAUNCH_DAY, "--format", "json", cwd=repo)
+    done = run_cli("review", "--base", "HEAD", "--now", LAUNCH_DAY, "--format", "json", "--dry-run", cwd=repo,
+                   env={"CAMPAIGN_GUARD_DEMO_URL": demo_url})  # fmt: skip
+    assert done.returncode == plain.returncode, done.stderr
+    (run,) = json.loads(done.stdout)["dry_run"]
+    assert (run["campaign"], run["file"], run["day"], run["error"]) == (
+        "churn_reactivation",
+        "campaigns/churn_reactivation.yaml",
+        "2026-12-01",
+        None,
+    )
+    comeback = next(e for e in run["figures"]["elements"] if e["element"] == "comeback_email")
+    assert (comeback["audience"], comeback["excluded"], comeback["final"], comeback["max_clients"]) == (
+        1234,
+        70,
+        1164,
+        80000,
+    )
+    assert run["figures"]["exclusions"]["reasons"] == {"type_mismatch": 40, "dedup": 30, "empty_attributes": 0}
+    page = run_cli("review", "--base", "HEAD", "--now", LAUNCH_DAY, "--dry-run", cwd=repo,
+                   env={"CAMPAIGN_GUARD_DEMO_URL": demo_url}).stdout  # fmt: skip
+    assert "### Dry run" in page
+    assert "| comeback_email | send | email | 1,234 | 70 | 1,164 |" in page
+    assert page.rstrip().splitlines()[-1].startswith("<sub>campaign-guard review")
+
+
+def test_dry_run_without_a_reachable_source_changes_nothing_but_says_so(repo: Path) -> None:
+    edit(repo, "campaigns/churn_reactivation.yaml", "    max_clients: 70000\n", "    max_clients: 80000\n")
+    unreachable = {"CAMPAIGN_GUARD_DEMO_URL": "postgresql+psycopg://postgres@127.0.0.1:1/crm"}
+    plain = run_cli("review", "--base", "HEAD", "--now", LAUNCH_DAY, cwd=repo)
+    done = run_cli("review", "--base", "HEAD", "--now", LAUNCH_DAY, "--dry-run", cwd=repo, env=unreachable)
+    assert done.returncode == plain.returncode
+    assert "- `churn_reactivation`: no dry run: source 'demo'" in done.stdout
+    assert "cannot connect" in done.stdout
