@@ -309,7 +309,7 @@ def test_the_pipelines_call_validate_review_run_and_report() -> None:
     assert ("deploy/crontab", "report") in calls
     assert ("review.yml", "review --base 'origin/$BASE_REF' --format markdown") in calls
     assert ("review.yml", "review --base 'origin/$BASE_REF' --format github") in calls
-    assert ("review.yml", "validate --format github") in calls
+    assert ("review.yml", "validate") in calls
 
 
 def subcommands(parser: argparse.ArgumentParser) -> set[str]:
@@ -439,7 +439,7 @@ def test_review_workflow_keeps_the_exit_codes_for_the_comment_then_fails_on_prob
     assert (github.workdir / "review.md").read_text(encoding="utf-8") == "## fake campaign-guard review report\n"
     assert "fake campaign-guard review report" in github.files["summary"].read_text(encoding="utf-8")
     assert fake.calls() == [
-        "validate --format github",
+        "validate",
         "review --base origin/main --format github",
         "review --base origin/main --format markdown",
     ]

@@ -655,3 +655,18 @@ def test_dry_run_without_a_reachable_source_changes_nothing_but_says_so(repo: Pa
     assert done.returncode == plain.returncode
     assert "- `churn_reactivation`: no dry run: source 'demo'" in done.stdout
     assert "cannot connect" in done.stdout
+
+
+def test_a_base_branch_that_moved_on_is_compared_from_where_the_change_branched_off(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    edit(repo, "campaigns/churn_reactivation.yaml", "    max_clients: 70000\n", "    max_clients: 700000\n")
+    commit(repo, "raise the churn audience cap")
+    git(repo, "checkout", "-q", "main")
+    edit(repo, "campaigns/churn_reactivation.yaml", "    max_clients: 60000\n", "    max_clients: 65000\n")
+    commit(repo, "meanwhile on main: the last-chance cap moves")
+    git(repo, "checkout", "-q", "feature")
+    result = run_cli("review", "--base", "main", "--now", NOW, "--format", "json", cwd=repo)
+    (change,) = json.loads(result.stdout)["changes"]
+    assert [(f["field"], f["before"], f["after"]) for f in change["fields"]] == [
+        ("elements.comeback_email.max_clients", 70000, 700000)
+    ]  # main's newer 65,000 is not shown as the change undoing it

@@ -11,7 +11,7 @@ from runner.kinds import CONFIG_DIRECTORIES, SCHEMA_DIRECTORY, kind_of
 from runner.meta_schema import schema_findings
 from runner.repository import Repository
 from runner.review.diff import compare, entities
-from runner.review.git import GitTree, ensure_work_tree, working_files
+from runner.review.git import GitTree, ensure_work_tree, fork_point, working_files
 from runner.review.model import Compared, Review, Snapshot
 from runner.review.risks import find_risks
 from runner.validation import _unknown_file, validate
@@ -22,7 +22,7 @@ WORKING_TREE = "working tree"
 def build_review(root: Path, base_ref: str, head_ref: str | None, now: datetime, *, jobs: int = 1) -> Review:
     """base_ref and head_ref are read from git objects; head_ref None is the working tree as it is."""
     ensure_work_tree(root)
-    base_tree = GitTree(root, base_ref)
+    base_tree = GitTree(root, base_ref, fork_point(root, base_ref, head_ref))
     base = _snapshot(base_ref, base_tree.reviewed_files(), root, base_tree)
     if head_ref is None:
         head = _snapshot(WORKING_TREE, working_files(root), root, FileSystem(root))

@@ -59,13 +59,27 @@ def resolve(root: Path, ref: str) -> str:
         raise UsageError(f"unknown git revision {ref!r} in {root}") from None
 
 
+def fork_point(root: Path, base: str, head: str | None) -> str:
+    """Where the head's history left the base (`git merge-base`), as `git diff base...head` compares.
+
+    A base branch that moved on after the change branched off would otherwise show its newer commits
+    as the change undoing them. Unrelated histories: the base itself.
+    """
+    base_commit = resolve(root, base)
+    try:
+        head_commit = resolve(root, head or "HEAD")
+        return _git(root, "merge-base", base_commit, head_commit).decode().strip() or base_commit
+    except (_GitFailed, UsageError):  # unrelated histories, or a repository without a commit yet
+        return base_commit
+
+
 class GitTree:
     """The reviewed files of one commit, as Repository reads them (runner.files.FileSource)."""
 
-    def __init__(self, root: Path, ref: str) -> None:
+    def __init__(self, root: Path, ref: str, commit: str | None = None) -> None:
         self.root = root
         self.ref = ref
-        self.commit = resolve(root, ref)
+        self.commit = commit or resolve(root, ref)
         self.blobs = _read_blobs(root, self.commit)
 
     def read(self, rel: str) -> bytes:
