@@ -27,3 +27,13 @@ class Finding:
     check_id: str
     severity: Severity
     message: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "check": self.check_id,
+            "severity": self.severity.value,
+            "message": self.message,
+        }

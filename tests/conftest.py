@@ -23,6 +23,18 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> 
     )
 
 
+LAUNCH_DAY = "2026-12-01T11:00:00+03:00"  # a Tuesday and the 1st: birthday, churn and VIP campaigns launch
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo CRM (scale 0.01, built as of LAUNCH_DAY) in a SQLite file of this test module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    built = run_cli("demo", "--scale", "0.01", "--now", LAUNCH_DAY, "--url", url)
+    assert built.returncode == 0, built.stderr
+    return url
+
+
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     """A writable copy of this repository's configuration (campaigns, rules, schemas)."""

@@ -28,19 +28,10 @@ from runner.store.connect import open_store, upgrade
 from runner.store.problems import ProblemFilter, list_problems
 from runner.store.tables import HEAD_REVISION, metadata
 
-from .conftest import ROOT, run_cli
+from .conftest import LAUNCH_DAY, ROOT, run_cli
 from .databases import scratch_database
 
-LAUNCH_DAY = "2026-12-01T11:00:00+03:00"  # a Tuesday and the 1st: churn and VIP campaigns are due
 NOWHERE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('dry-run') / 'demo.db'}"
-    built = run_cli("demo", "--scale", "0.01", "--now", LAUNCH_DAY, "--url", url)
-    assert built.returncode == 0, built.stderr
-    return url
 
 
 def dry_run(url: str, *args: str, cwd: Path = ROOT) -> tuple[int, dict[str, Any]]:

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from runner.store.connect import open_store
 from runner.store.tables import outbox
 
-from .conftest import ROOT, run_cli
+from .conftest import LAUNCH_DAY, ROOT, run_cli
 from .servers import Mailbox, closed_port, port_of
 
-T = "2026-12-01T11:00:00+03:00"
+T = LAUNCH_DAY
 SUBSCRIPTIONS = """subscriptions:
   - name: ops_mail
     description: Queues and dumps to the operations team.
@@ -30,14 +30,6 @@ SUBSCRIPTIONS = """subscriptions:
     localizations: [queue, dump]
     events: [opened, reopened, resolved]
 """
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    built = run_cli("demo", "--scale", "0.01", "--now", T, "--url", url)
-    assert built.returncode == 0, built.stderr
-    return url
 
 
 @pytest.fixture

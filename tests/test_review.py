@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import NOW, ROOT, run_cli
+from .conftest import LAUNCH_DAY, NOW, ROOT, run_cli
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 _ENV = {
@@ -607,16 +607,6 @@ def test_a_base_before_campaign_guard_adds_everything(tmp_path: Path) -> None:
 
 
 # --- review --dry-run --------------------------------------------------------------------------------------
-
-LAUNCH_DAY = "2026-12-01T11:00:00+03:00"  # churn_reactivation launches on Tuesdays; the demo is built for it
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    built = run_cli("demo", "--scale", "0.01", "--now", LAUNCH_DAY, "--url", url)
-    assert built.returncode == 0, built.stderr
-    return url
 
 
 def test_dry_run_adds_the_figures_of_each_changed_campaign(repo: Path, demo_url: str) -> None:

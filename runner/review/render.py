@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from runner.findings import Finding, Severity
+from runner.findings import Severity
 from runner.reporters import github
 from runner.review.diff import KIND_LABELS, MANY, ONE
 from runner.review.model import ABSENT, Change, FieldChange, Review, Risk
@@ -295,17 +295,6 @@ def _value(value: Any) -> Any:
     return None if value is ABSENT else value
 
 
-def _json_finding(f: Finding) -> dict[str, Any]:
-    return {
-        "path": f.path,
-        "line": f.line,
-        "column": f.column,
-        "check": f.check_id,
-        "severity": f.severity.value,
-        "message": f.message,
-    }
-
-
 def as_json(review: Review, exit_code: int) -> str:
     document = {
         "base": review.base.label,
@@ -347,7 +336,7 @@ def as_json(review: Review, exit_code: int) -> str:
             }
             for r in ordered_risks(review.risks)
         ],
-        "findings": [_json_finding(f) for f in review.findings],
+        "findings": [f.to_json() for f in review.findings],
     }
     return json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
 
