@@ -99,6 +99,10 @@ class Repository:
         document = self.document(places[0][0])
         return document if document.schema_valid else None
 
+    def invalid(self, *kind_names: str) -> list[str]:
+        """Files of these kinds that could not be read or do not match their schema (and are skipped)."""
+        return [d.rel for name in kind_names for d in self.documents(name) if not d.schema_valid]
+
     def single(self, kind_name: str) -> Any:
         """Data of a one-file kind (rules/thresholds.yaml ...), or None when absent or invalid."""
         documents = [d for d in self.documents(kind_name) if d.schema_valid]

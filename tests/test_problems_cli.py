@@ -246,3 +246,27 @@ def test_a_failing_source_is_a_system_problem_until_it_answers_again(demo: dict[
     assert [(p["check"], p["status"]) for p in listed(demo, "--check", "system.*", "--status", "all")] == [
         ("system.source_failed", "resolved")
     ]
+
+
+def test_an_invalid_rules_file_is_skipped_loudly_and_the_run_exits_3(demo: dict[str, str], repo_copy: Path) -> None:
+    broken = repo_copy / "rules/checks/crm_health.yaml"
+    broken.write_text(broken.read_text().replace("    type: new_rows\n", "    type: newrows\n", 1))
+    done = run_cli("run", "--now", LAUNCH_DAY, "--format", "json", cwd=repo_copy, env=demo)
+    assert done.returncode == 3
+    assert done.stderr == (
+        "campaign-guard: rules/checks/crm_health.yaml is invalid and was skipped; "
+        "run `campaign-guard validate rules/checks/crm_health.yaml`\n"
+    )
+    checks = {r["check"] for r in json.loads(done.stdout)}
+    assert "monitor.queue_size" in checks and "transactions.flowing" not in checks  # the others still ran
+
+
+def test_notify_refuses_an_invalid_subscriptions_file(repo_copy: Path) -> None:
+    subscriptions = repo_copy / "rules/subscriptions.yaml"
+    subscriptions.write_text(subscriptions.read_text().replace("mode: digest", "mode: hourly", 1))
+    done = run_cli("notify", "--now", LAUNCH_DAY, cwd=repo_copy)
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr == (
+        "campaign-guard: rules/subscriptions.yaml is invalid: nobody would be notified; "
+        "run `campaign-guard validate rules/subscriptions.yaml`\n"
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from runner.errors import ExitCode
+from runner.errors import ExitCode, UsageError
 from runner.notify.channels import send
 from runner.notify.delivery import Delivered, deliver
 from runner.notify.matching import campaign_facts
@@ -68,6 +68,10 @@ def notify(
 
 def run(root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_format: str) -> ExitCode:
     repo = Repository(root)
+    invalid = repo.invalid("subscriptions")
+    if invalid:
+        rel = invalid[0]
+        raise UsageError(f"{rel} is invalid: nobody would be notified; run `campaign-guard validate {rel}`")
     store = open_store(root)
     try:
         planned, delivered, due = notify(store, repo, now, dry_run=dry_run, retry_failed=retry_failed)

@@ -60,11 +60,22 @@ def run(
     footer = f"Problems: {made}; open now: {problems} problems, {warnings} warnings (campaign-guard problems list)\n"
     if output_format == "text":  # JSON stays a list of results; the store answers the rest
         sys.stdout.write(footer)
+    skipped = repo.invalid(*RUN_KINDS, *(["subscriptions"] if then_notify else []))
+    for rel in skipped:
+        print(f"campaign-guard: {rel} is invalid and was skipped; run `campaign-guard validate {rel}`", file=sys.stderr)
+    if skipped:
+        return ExitCode.CONFIG_ERROR  # checks silently missing are worse than a failed run
     if errors or undelivered:
         return ExitCode.SOURCE_ERROR
     if problems:
         return ExitCode.PROBLEMS
     return ExitCode.WARNINGS if strict and warnings else ExitCode.OK
+
+
+# the configuration a run reads; an invalid file among them means checks were not evaluated
+RUN_KINDS = (
+    "campaign", "template", "functional_checks", "data_checks", "monitored_tables", "schedules", "thresholds", "sources"
+)  # fmt: skip
 
 
 def _notify(store: Store, repo: Repository, now: datetime) -> int:
