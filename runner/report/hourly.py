@@ -23,9 +23,9 @@ from runner.builtin.system import SYSTEM_CHECKS
 from runner.report.times import duration
 from runner.store.clock import from_store, to_store
 from runner.store.connect import Store
+from runner.store.problems import ACTIVE  # what `run` counts as "open now"
 from runner.store.tables import problems, results, runs
 
-ACTIVE = ("open", "acknowledged")  # what `run` counts as "open now"
 LAUNCHED = "monitor.launched_last_hour"
 SAMPLES = 3  # sample rows shown per listed result
 TITLES = {check.id: check.title for check in BUILTIN_CHECKS}
