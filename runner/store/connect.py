@@ -43,16 +43,8 @@ class Store:
 
     @contextmanager
     def write_on(self, connection: Connection) -> Iterator[None]:
-        with connection.begin():
-            if self.dialect == "postgresql":
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-            elif self.dialect in ("mysql", "mariadb"):
-                connection.execute(sa.select(sa.func.get_lock("campaign-guard", 600)))
-            try:
-                yield
-            finally:
-                if self.dialect in ("mysql", "mariadb"):
-                    connection.execute(sa.select(sa.func.release_lock("campaign-guard")))
+        with connection.begin(), self._locked(connection):
+            yield
 
     @contextmanager
     def rehearse(self) -> Iterator[Connection]:
@@ -60,11 +52,23 @@ class Store:
         with self.engine.connect() as connection:
             transaction = connection.begin()
             try:
-                if self.dialect == "postgresql":
-                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-                yield connection
+                with self._locked(connection):
+                    yield connection
             finally:
                 transaction.rollback()
+
+    @contextmanager
+    def _locked(self, connection: Connection) -> Iterator[None]:
+        """The store's write lock inside the connection's transaction (SQLite: its BEGIN IMMEDIATE)."""
+        if self.dialect == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+        elif self.dialect in ("mysql", "mariadb"):
+            connection.execute(sa.select(sa.func.get_lock("campaign-guard", 600)))
+        try:
+            yield
+        finally:
+            if self.dialect in ("mysql", "mariadb"):
+                connection.execute(sa.select(sa.func.release_lock("campaign-guard")))
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
