@@ -13,15 +13,13 @@ from runner.errors import ExitCode
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.store.connect import open_store
-from runner.store.history import History
-from runner.store.outbound import current_stop
 
 
 def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: datetime) -> ExitCode:
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
     store = open_store(root)
-    ev = Evaluation(repo, now, outbound_stop=current_stop(store), history=History(store))
+    ev = Evaluation.with_store(repo, now, store)
     try:
         results = execute(gate_tasks(campaign), ev)
     finally:

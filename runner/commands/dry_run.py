@@ -22,8 +22,6 @@ from runner.engine.plan import find_campaign, gate_tasks
 from runner.errors import ExitCode
 from runner.repository import Repository
 from runner.store.connect import open_store
-from runner.store.history import History
-from runner.store.outbound import current_stop
 
 
 def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, record: bool, now: datetime) -> ExitCode:
@@ -31,7 +29,7 @@ def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, recor
     campaign = find_campaign(repo, campaign_id)
     store = open_store(root)
     try:
-        ev = Evaluation(repo, now, outbound_stop=current_stop(store), history=History(store))
+        ev = Evaluation.with_store(repo, now, store)
         figures: Figures | None = None
         error: str | None = None
         try:

@@ -17,8 +17,6 @@ from runner.errors import ExitCode
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.store.connect import Store, open_store
-from runner.store.history import History
-from runner.store.outbound import current_stop
 from runner.store.problems import open_problem_count
 from runner.store.record import Scope, record
 from runner.store.runs import claim, complete, finish_run, start_run
@@ -110,7 +108,7 @@ def _select(
 def _evaluate(
     repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime
 ) -> tuple[list[Result], dict[str, int]]:
-    ev = Evaluation(repo, now, outbound_stop=current_stop(store), history=History(store))
+    ev = Evaluation.with_store(repo, now, store)
     try:
         answers = evaluate_each(tasks, ev)
     finally:

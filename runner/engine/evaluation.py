@@ -17,6 +17,7 @@ from runner.repository import Repository
 from runner.sources import Sources, load_sources
 
 if TYPE_CHECKING:
+    from runner.store.connect import Store
     from runner.store.history import History
     from runner.store.outbound import Stop
 
@@ -66,6 +67,14 @@ class Evaluation:
         self._sources = sources
         self._open: dict[str, Source | SourceError] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def with_store(cls, repo: Repository, now: datetime, store: Store) -> Evaluation:
+        """An evaluation that sees the store's big red button and its result history."""
+        from runner.store.history import History
+        from runner.store.outbound import current_stop
+
+        return cls(repo, now, outbound_stop=current_stop(store), history=History(store))
 
     @cached_property
     def sources(self) -> Sources:
