@@ -16,6 +16,7 @@ from runner.review.risks.flags import (
     as_dict,
     as_int,
     as_str,
+    element_fields,
     elements,
     listing,
     risk,
@@ -30,11 +31,9 @@ from runner.review.risks.flags import (
 def max_clients_raised(c: Compared) -> Iterator[Risk]:
     """An element that exists on both sides may now reach more than twice as many customers."""
     for change in c.of("campaign", "changed"):
-        assert change.before is not None and change.after is not None
-        before = elements(change.before.data)
-        for element_id, element in elements(change.after.data).items():
-            old = as_int(before.get(element_id, {}).get("max_clients"))
-            new = as_int(element.get("max_clients"))
+        assert change.after is not None
+        for element_id, was, now in element_fields(change, "max_clients"):
+            old, new = as_int(was), as_int(now)
             if old is not None and new is not None and old > 0 and new > 2 * old:
                 yield risk(
                     "review.max_clients_raised",
@@ -58,10 +57,8 @@ def bonus_raised(c: Compared) -> Iterator[Risk]:
     """A bonus element credits more, a campaign's bonus cap rose or went, or the global cap rose."""
     for change in c.of("campaign", "changed"):
         assert change.before is not None and change.after is not None
-        before = elements(change.before.data)
-        for element_id, element in elements(change.after.data).items():
-            old = as_int(before.get(element_id, {}).get("amount"))
-            new = as_int(element.get("amount"))
+        for element_id, was, now in element_fields(change, "amount"):
+            old, new = as_int(was), as_int(now)
             if old is not None and new is not None and new > old:
                 yield risk(
                     "review.bonus_raised",
@@ -120,9 +117,8 @@ def channel_switched(c: Compared) -> Iterator[Risk]:
                 f"the campaign's channels change from {listing(old_channels)} to {listing(new_channels)}: "
                 + " and ".join(parts),
             )
-        before = elements(change.before.data)
-        for element_id, element in elements(change.after.data).items():
-            old, new = as_str(before.get(element_id, {}).get("channel")), as_str(element.get("channel"))
+        for element_id, was, now in element_fields(change, "channel"):
+            old, new = as_str(was), as_str(now)
             if old is not None and new is not None and old != new:
                 yield risk(
                     "review.channel_switched",

@@ -12,7 +12,7 @@ from typing import Any
 
 from runner.findings import Severity
 from runner.positions import JsonPath
-from runner.review.model import Compared, Entity, Risk, Snapshot
+from runner.review.model import Change, Compared, Entity, Risk, Snapshot
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,14 @@ def as_str(value: Any) -> str | None:
 
 def elements(campaign: Any) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in as_dict(as_dict(campaign).get("elements")).items() if isinstance(v, dict)}
+
+
+def element_fields(change: Change, name: str) -> Iterator[tuple[str, Any, Any]]:
+    """(element id, value before, value after) of one field of every element the head still has."""
+    assert change.before is not None and change.after is not None
+    before = elements(change.before.data)
+    for element_id, element in elements(change.after.data).items():
+        yield element_id, before.get(element_id, {}).get(name), element.get(name)
 
 
 def amount(value: float) -> str:
