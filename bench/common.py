@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -37,6 +40,15 @@ def scratch_url(backend: str, directory: Path, name: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP DATABASE {database} WITH (FORCE)"))
         admin.dispose()
+
+
+def write_report(path: Path | None, rows: list[Any], **facts: Any) -> None:
+    """bench/results/*.json: the date, the machine, what was measured and the rows."""
+    if path is None:
+        return
+    report = {"date": datetime.now(UTC).date().isoformat(), "machine": machine(), **facts, "rows": rows}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def machine() -> str:

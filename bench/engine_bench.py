@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import ROOT, machine, scratch_url
+from common import ROOT, scratch_url, write_report
 
 from runner.engine.evaluation import Evaluation
 from runner.engine.execute import execute
@@ -135,13 +135,7 @@ def main() -> None:
         for backend in args.backends:
             for scale in args.scales:
                 rows.append(measure(backend, scale, args.repeat, Path(directory)))
-    report = {
-        "date": dt.date.today().isoformat(),
-        "machine": machine(),
-        "rows": rows,
-    }
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(args.json, rows)
     print("| backend | messages | build | run | floor (seq / 4 parallel) | run / floor | startup | run peak RSS |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:

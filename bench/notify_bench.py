@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from common import LOCALIZATIONS, ROOT, machine, scratch_url
+from common import LOCALIZATIONS, ROOT, scratch_url, write_report
 
 from runner.commands.notify import renderer
 from runner.notify.matching import campaign_facts
@@ -151,17 +151,7 @@ def main() -> None:
             }
             rows.append(row)
             print(json.dumps(row))
-    report = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": machine(),
-        "subscriptions": args.subscriptions,
-        "events": args.events,
-        "problems": args.problems,
-        "rows": rows,
-    }
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(args.json, rows, subscriptions=args.subscriptions, events=args.events, problems=args.problems)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import LOCALIZATIONS, ROOT, machine, scratch_url
+from common import LOCALIZATIONS, ROOT, scratch_url, write_report
 
 from runner.engine.result import Result, Status
 from runner.findings import Severity
@@ -203,14 +203,7 @@ def main() -> None:
             row = measure(backend, args, Path(directory))
             rows.append(row)
             print(json.dumps(row, indent=2))
-    report = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": machine(),
-        "rows": rows,
-    }
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(args.json, rows)
 
 
 if __name__ == "__main__":
