@@ -30,9 +30,9 @@ from typing import Any
 import sqlalchemy as sa
 from common import LOCALIZATIONS, ROOT, scratch_url, write_report
 
-from runner.commands.notify import renderer
 from runner.notify.matching import campaign_facts
 from runner.notify.planner import plan
+from runner.notify.render import render_for
 from runner.notify.subscriptions import subscription
 from runner.repository import Repository
 from runner.store.connect import Store, open_store
@@ -117,7 +117,7 @@ def measure_once(backend: str, args: argparse.Namespace, directory: Path, seed: 
         store = open_store(ROOT, {"CAMPAIGN_GUARD_STATE_URL": url})
         fill(store, campaign_ids, args.problems, args.events, rng)
         subs = subscriptions(args.subscriptions, campaign_ids, rng)
-        render = renderer(ROOT)
+        render = render_for
         started = time.perf_counter()
         with store.write() as connection:
             planned = plan(connection, subs, facts, NOW, render)

@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 import pytest
 import sqlalchemy as sa
 
-from runner.commands.notify import renderer
 from runner.commands.route import routes
 from runner.engine.result import Result, Status
 from runner.findings import Severity
@@ -30,6 +29,7 @@ from runner.notify.delivery import deliver
 from runner.notify.matching import CampaignFacts, campaign_facts, refusal
 from runner.notify.message import Message, Rendered
 from runner.notify.planner import Planned, Renderer, plan
+from runner.notify.render import render_for
 from runner.notify.subscriptions import Subscription, subscription
 from runner.repository import Repository
 from runner.store.actions import act
@@ -349,7 +349,7 @@ TRICKY = "Pool <b>WELCOME</b> *dry*"
 def test_p07_format_renders_text_html_or_markdown(world: World) -> None:
     text, html, markdown = sub("text"), sub("html", format="html"), sub("markdown", format="markdown")
     world.fail(at(0), problem(title=TRICKY))
-    world.plan(at(1), text, html, markdown, render=renderer(ROOT))
+    world.plan(at(1), text, html, markdown, render=render_for)
     as_text, as_html, as_markdown = world.rendered()
     assert [r.format for r in (as_text, as_html, as_markdown)] == ["text", "html", "markdown"]
     assert as_text.body.startswith(f"Problem opened: {TRICKY} (WELCOME10)\n")
@@ -366,7 +366,7 @@ def test_p07_format_renders_text_html_or_markdown(world: World) -> None:
 def test_p08_language_of_the_built_in_templates(world: World) -> None:
     english, russian = sub("english"), sub("russian", language="ru")
     world.fail(at(0), problem())
-    world.plan(at(1), english, russian, render=renderer(ROOT))
+    world.plan(at(1), english, russian, render=render_for)
     in_english, in_russian = world.rendered()
     assert in_english.subject == "[campaign-guard] problem opened: Promo pool running dry (WELCOME10)"
     assert in_russian.subject == "[campaign-guard] проблема открыта: Promo pool running dry (WELCOME10)"
@@ -382,7 +382,7 @@ def test_p09_template_replaces_the_built_in_one(world: World) -> None:
     )
     custom, built_in = sub("custom", template=own), sub("built_in")
     world.fail(at(0), problem("WELCOME10"), problem("COMEBACK15"))
-    world.plan(at(1), custom, built_in, render=renderer(ROOT))
+    world.plan(at(1), custom, built_in, render=render_for)
     mine, theirs = world.rendered()
     assert mine == Rendered(
         "Pools: 2", "COMEBACK15 opened at 2026-12-01 08:00 UTC\nWELCOME10 opened at 2026-12-01 08:00 UTC\n", "text"
@@ -394,7 +394,7 @@ def test_p09_template_replaces_the_built_in_one(world: World) -> None:
 def test_p10_timezone_of_timestamps_in_messages(world: World) -> None:
     utc, moscow = sub("utc"), sub("moscow", timezone="Europe/Moscow")
     world.fail(at(0), problem())
-    world.plan(at(1), utc, moscow, render=renderer(ROOT))
+    world.plan(at(1), utc, moscow, render=render_for)
     in_utc, in_moscow = world.rendered()
     assert "2026-12-01 08:00 UTC" in in_utc.body and "+03:00" not in in_utc.body
     assert "2026-12-01 11:00 +03:00" in in_moscow.body and "08:00 UTC" not in in_moscow.body

@@ -15,25 +15,15 @@ from runner.errors import ExitCode, UsageError
 from runner.notify.channels import send
 from runner.notify.delivery import Delivered, deliver
 from runner.notify.matching import campaign_facts
-from runner.notify.message import Message, Rendered
 from runner.notify.planner import Planned, plan
-from runner.notify.render import render
-from runner.notify.subscriptions import Subscription, load_subscriptions
+from runner.notify.render import render_for
+from runner.notify.subscriptions import load_subscriptions
 from runner.repository import Repository
 from runner.store.clock import to_store
 from runner.store.connect import Store, open_store
 from runner.store.tables import outbox
 
 BASE_URL_VARIABLE = "CAMPAIGN_GUARD_BASE_URL"  # the problems page, for links in messages
-
-
-def renderer(root: Path) -> Any:
-    def rendered(sub: Subscription, message: Message) -> Rendered:
-        return render(
-            message, format=sub.format, language=sub.language, zone=sub.zone, template=sub.template, root=root
-        )
-
-    return rendered
 
 
 def notify(
@@ -55,7 +45,7 @@ def notify(
                 .where(outbox.c.status == "failed")
                 .values(status="pending", next_attempt_at=to_store(now), claimed_until=None)
             )
-        planned = plan(connection, subscriptions, facts, now, renderer(repo.root), base_url)
+        planned = plan(connection, subscriptions, facts, now, render_for, base_url)
         due = connection.execute(
             sa.select(outbox)
             .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= to_store(now))

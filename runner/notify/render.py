@@ -45,7 +45,6 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,6 +54,7 @@ from markupsafe import Markup
 
 from runner.errors import UsageError
 from runner.notify.message import Item, Message, Rendered
+from runner.notify.subscriptions import Subscription
 from runner.report.times import zone_name
 
 FORMATS = {"text": "txt", "markdown": "md", "html": "html"}
@@ -421,15 +421,11 @@ def render(
     language: str,
     zone: ZoneInfo,
     template: str | None = None,
-    root: Path | None = None,
 ) -> Rendered:
     """`message` as a subject and a body in `format` and `language`, moments in `zone`.
 
-    `template` is a subscription's own Jinja2 template text; it replaces the built-in one.
-    `root` (the repository) is accepted for callers that know it and not used: the schema's
-    `template` is the template itself, not a path, so nothing is read from the repository.
+    `template` is a subscription's own Jinja2 template text (not a path); it replaces the built-in one.
     """
-    del root
     if format not in FORMATS:
         raise UsageError(f"subscription {message.subscription!r}: unknown format {format!r} (text, html, markdown)")
     if language not in LANGUAGES:
@@ -460,6 +456,11 @@ def _block(item: Item, format: str, language: str, zone: ZoneInfo, values: dict[
         block = environment().get_template(f"item.{FORMATS[format]}.j2").render({**values, "item": item})
         _BLOCKS[key] = block = Markup(block) if format == "html" else block
     return block
+
+
+def render_for(sub: Subscription, message: Message) -> Rendered:
+    """A message as its subscription asks: format, language, time zone and its own template."""
+    return render(message, format=sub.format, language=sub.language, zone=sub.zone, template=sub.template)
 
 
 def _custom(subscription: str, text: str, format: str, values: dict[str, Any]) -> Rendered:
