@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -35,6 +35,14 @@ class Adapter(Protocol):
 
     def dataset(self, name: str) -> FromClause:
         """The logical dataset, with the contract's column names, to build queries on."""
+        ...
+
+    def table(self, name: str, columns: Sequence[str]) -> FromClause:
+        """A table outside the contract (a monitored integration table), as mapped under `tables:`."""
+        ...
+
+    def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A sample row with the columns the mapping masks or hides treated so."""
         ...
 
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:

@@ -68,7 +68,8 @@ def _functional(ev: Evaluation, check: ConfiguredCheck) -> list[Result]:
     warn = spec.get("warn_rows")
     fail = spec.get("fail_rows", 1)
     levels = Levels.parse(fail=f">= {fail}", warn=f">= {warn}" if warn and warn < fail else None)
-    return failed_rows(ev, check.about, spec["sql"], subject=check.subject, levels=levels, source_name=spec["source"])
+    source = spec.get("source")
+    return failed_rows(ev, check.about, spec["sql"], subject=check.subject, levels=levels, source_name=source)
 
 
 def _levels(spec: Mapping[str, Any], default_fail: str | None = None) -> Levels:

@@ -33,15 +33,63 @@ DATASETS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Columns whose values come from a fixed list: compared trimmed and case-insensitively (an SMS gateway
+# that writes "FAILED " means failed). The dataset mapping lower-cases and trims them in SQL, so every
+# check - the built-in ones and the repository's own SQL - sees one spelling.
+NORMALIZED: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_type",),
+    "target_group_members": ("customer_type",),
+    "launches": ("mode", "status"),
+    "messages": ("channel", "status"),
+    "promo_codes": ("code_type", "status"),
+    "job_runs": ("status",),
+    "transactions": ("status",),
+}
+
+# The known values of the vocabulary columns; anything else is counted and reported
+# (monitor.unknown_values). customer_type's vocabulary is thresholds.customer_types.
+VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("launches", "mode"): ("live", "test"),
+    ("launches", "status"): ("completed", "running", "cancelled", "failed", "not_released"),
+    ("messages", "channel"): ("email", "sms", "push", "web"),
+    ("messages", "status"): ("prepared", "queued", "sent", "delivered", "failed"),
+    ("promo_codes", "status"): ("free", "issued", "expired"),
+    ("job_runs", "status"): ("succeeded", "failed", "cancelled", "running"),
+}
+
+# Columns the contract allows to be NULL; a NULL elsewhere is dirty data (`sources check` counts it).
+NULLABLE: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_type",),
+    "target_group_members": ("customer_type",),
+    "launches": ("clients",),
+    "messages": ("launch_id",),
+    "message_attributes": ("value",),
+    "bonus_accruals": ("launch_id",),
+    "promo_codes": ("customer_id", "issued_at"),
+    "job_runs": ("finished_at",),
+    "error_log": ("subcode", "message", "campaign_id", "customer_id"),
+    "dumps": ("message",),
+    "transactions": ("store_id", "error_code", "critical"),
+    "webhook_calls": ("campaign_id", "status_code"),
+}
+
+# Rows sharing these columns are one row replicated: counted once.
+IDENTITY: dict[str, str] = {"launches": "launch_id", "messages": "message_id", "bonus_accruals": "accrual_id"}
+
+
 def column_type(column: str) -> TypeEngine[Any] | None:
     """The contract's type of a column, where the dialects differ: times, dates, numbers, booleans.
 
     Typed columns make SQLAlchemy bind Python values the way each dialect stores them
     (SQLite keeps times as text, MariaDB booleans as 0/1).
     """
-    if column.endswith("_at"):
+    if is_time(column):
         return sa.DateTime()
     return _TYPES.get(column)
+
+
+def is_time(column: str) -> bool:
+    return column.endswith("_at")
 
 
 _TYPES: dict[str, TypeEngine[Any]] = {

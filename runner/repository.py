@@ -61,6 +61,8 @@ class Repository:
             document = Document.read(self.root, rel, kind, reader=self.source.read)
             if document.error is None:
                 document.schema_valid = self.schemas.is_valid(kind.schema, document.data)
+                if document.schema_valid:  # what validate accepts, every reader can rely on
+                    document.data = self.schemas.with_defaults(kind.schema, document.data)
             self._documents[rel] = document
         return self._documents[rel]
 
@@ -111,4 +113,5 @@ class Repository:
     @cached_property
     def thresholds(self) -> dict[str, Any]:
         """rules/thresholds.yaml over the defaults written in its schema."""
-        return {**self.schemas.defaults("thresholds.schema.json"), **(self.single("thresholds") or {})}
+        found = self.single("thresholds")
+        return found if found is not None else self.schemas.with_defaults("thresholds.schema.json", {})

@@ -96,6 +96,8 @@ class SchemaStore:
         meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
         return [SchemaIssue(tuple(e.absolute_path), e.message) for e in meta.iter_errors(self.schema(name))]
 
-    def defaults(self, name: str) -> dict[str, Any]:
-        properties = self.schema(name).get("properties", {})
-        return {key: prop["default"] for key, prop in properties.items() if "default" in prop}
+    def with_defaults(self, name: str, data: Any) -> Any:
+        """A valid document's data with the schema's defaults filled in wherever a field is missing."""
+        from runner.schema_defaults import with_defaults
+
+        return with_defaults(self._resolve, name, self.schema(name), data)

@@ -1,4 +1,10 @@
-"""Data sources as configured in rules/sources.yaml, with URLs taken from the environment."""
+"""Data sources as configured in rules/sources.yaml, with URLs taken from the environment.
+
+One file maps a CRM: the URL, the logical datasets onto tables or queries (with renamed
+columns, time stored as text, and which columns samples may show), and the other tables the
+rules name (monitored integration tables). Every mapping remembers its line, so that an error
+found against the live source can say which line of rules/sources.yaml to fix.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.document import Document
 from runner.envref import expand
 from runner.errors import UsageError
 from runner.repository import Repository
@@ -16,19 +23,44 @@ SOURCES_FILE = "rules/sources.yaml"
 
 
 @dataclass(frozen=True)
+class Column:
+    """Where a logical column lives, and how the source stores it when not as the contract's type."""
+
+    real: str
+    type: str | None = None  # "text": a time or date stored as text in `format`
+    format: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class SamplePolicy:
+    """Which columns of a dataset sample rows may show: all but masked ones, or only those shown."""
+
+    show: frozenset[str] | None = None
+    mask: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class DatasetMapping:
     """Where a logical dataset lives: a table (with renamed columns) or a query."""
 
     table: str | None = None
     query: str | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, str | Column] = field(default_factory=dict)
+    samples: SamplePolicy = SamplePolicy()
+    line: int | None = None
+
+    def column(self, logical: str) -> Column:
+        found = self.columns.get(logical, logical)
+        return found if isinstance(found, Column) else Column(found, line=self.line)
 
     def real_column(self, logical: str) -> str:
-        return self.columns.get(logical, logical)
+        return self.column(logical).real
 
-    def is_identity(self, dataset: str) -> bool:
-        """A table of the dataset's own name with the contract's column names."""
-        return self.query is None and self.table == dataset and all(k == v for k, v in self.columns.items())
+    @property
+    def origin(self) -> str:
+        """The table, or "query", as a person names it in a message."""
+        return self.table or "query"
 
 
 @dataclass(frozen=True)
@@ -41,6 +73,9 @@ class SourceConfig:
     datasets: Mapping[str, DatasetMapping] = field(default_factory=dict)
     stop_actions: tuple[str, ...] = ()
     start_actions: tuple[str, ...] = ()
+    tables: Mapping[str, DatasetMapping] = field(default_factory=dict)
+    """Tables outside the contract that rules name (monitored tables), mapped like datasets."""
+    file: str = SOURCES_FILE
 
 
 @dataclass(frozen=True)
@@ -57,29 +92,53 @@ class Sources:
 
 def load_sources(repo: Repository, environ: Mapping[str, str] | None = None) -> Sources:
     """The validated sources file; `campaign-guard validate` explains what is wrong with an invalid one."""
-    data = repo.single("sources")
-    if data is None:
+    document = next((d for d in repo.documents("sources") if d.schema_valid), None)
+    if document is None:
         raise UsageError(f"{SOURCES_FILE}: missing or invalid; run `campaign-guard validate {SOURCES_FILE}`")
     env = os.environ if environ is None else environ
-    by_name = {name: _source(repo.root, name, spec, env) for name, spec in data["sources"].items()}
+    data = document.data
+    by_name = {name: _source(repo.root, document, name, spec, env) for name, spec in data["sources"].items()}
     return Sources(data["default"], by_name)
 
 
-def _source(root: Path, name: str, spec: Mapping[str, Any], environ: Mapping[str, str]) -> SourceConfig:
-    url = _anchor_sqlite(root, expand(spec["url"], environ, where=f"{SOURCES_FILE}: source {name!r}"))
-    datasets = {
-        dataset: DatasetMapping(mapping.get("table"), mapping.get("query"), dict(mapping.get("columns", {})))
-        for dataset, mapping in spec.get("datasets", {}).items()
-    }
+def _source(
+    root: Path, document: Document, name: str, spec: Mapping[str, Any], environ: Mapping[str, str]
+) -> SourceConfig:
+    url = _anchor_sqlite(root, expand(spec["url"], environ, where=f"{document.rel}: source {name!r}"))
     return SourceConfig(
         name=name,
         url=url,
-        statement_timeout_seconds=spec.get("statement_timeout_seconds", 30),
-        max_concurrent_queries=spec.get("max_concurrent_queries", 4),
-        timezone=spec.get("timezone", "UTC"),
-        datasets=datasets,
+        statement_timeout_seconds=spec["statement_timeout_seconds"],
+        max_concurrent_queries=spec["max_concurrent_queries"],
+        timezone=spec["timezone"],
+        datasets={
+            dataset: _mapping(document, ("sources", name, "datasets", dataset), mapping)
+            for dataset, mapping in spec.get("datasets", {}).items()
+        },
         stop_actions=tuple(spec.get("stop_actions", ())),
         start_actions=tuple(spec.get("start_actions", ())),
+        tables={
+            table: _mapping(document, ("sources", name, "tables", table), mapping)
+            for table, mapping in spec.get("tables", {}).items()
+        },
+        file=document.rel,
+    )
+
+
+def _mapping(document: Document, path: tuple[str, ...], spec: Mapping[str, Any]) -> DatasetMapping:
+    columns: dict[str, str | Column] = {}
+    for logical, real in spec.get("columns", {}).items():
+        line = document.position((*path, "columns", logical))[0]
+        if isinstance(real, str):
+            columns[logical] = Column(real, line=line)
+        else:
+            columns[logical] = Column(real["column"], real.get("type"), real.get("format"), line)
+    samples = spec.get("samples", {})
+    policy = SamplePolicy(
+        frozenset(samples["show"]) if "show" in samples else None, frozenset(samples.get("mask", ()))
+    )
+    return DatasetMapping(
+        spec.get("table"), spec.get("query"), columns, policy, line=document.position(path, key=True)[0]
     )
 
 

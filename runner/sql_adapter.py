@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,8 +22,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ClauseElement, Executable, FromClause
 
 from runner.adapter import SourceError
-from runner.contract import DATASETS, column_type
-from runner.sources import SourceConfig
+from runner.contract import DATASETS
+from runner.mapping import contract_rows, redact
+from runner.mapping_probe import MappingIssue, probe
+from runner.sources import DatasetMapping, SourceConfig
 
 DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}
 _TIMEOUT_CODES = {"57014", "1969", "3024"}  # PostgreSQL query_canceled, MariaDB / MySQL statement time
@@ -50,6 +52,8 @@ class SqlAlchemyAdapter:
         self._slots = threading.BoundedSemaphore(config.max_concurrent_queries)
         self._answers: dict[tuple[str, str], Future[list[dict[str, Any]]]] = {}
         self._answers_lock = threading.Lock()
+        self._verified: dict[tuple[str, tuple[str, ...]], list[MappingIssue]] = {}
+        self._verified_lock = threading.Lock()
         self.executed: list[Executed] = []
 
     def _create_engine(self) -> Engine:
@@ -86,29 +90,54 @@ class SqlAlchemyAdapter:
         mapping = self._config.datasets.get(name)
         if mapping is None:
             raise SourceError(
-                self.name, None, f"dataset {name!r} is not mapped; add it under datasets in rules/sources.yaml"
+                self.name, None, f"dataset {name!r} is not mapped; add it under datasets in {self._config.file}"
             )
         columns = DATASETS[name]
-        if mapping.query is not None:
-            return sa.text(mapping.query).columns(*(sa.column(c, column_type(c)) for c in columns)).subquery(name)
-        assert mapping.table is not None
-        schema, _, table_name = mapping.table.rpartition(".")
-        table = sa.table(
-            table_name, *(sa.column(mapping.real_column(c), column_type(c)) for c in columns), schema=schema or None
-        )
-        return sa.select(*(table.c[mapping.real_column(c)].label(c) for c in columns)).subquery(name)
+        self._verify(name, mapping, columns)
+        return contract_rows(name, mapping, columns, self._engine.dialect.name)
+
+    def table(self, name: str, columns: Sequence[str]) -> FromClause:
+        """A table outside the contract, through `tables:` when mapped there, else by its own name."""
+        mapping = self._config.tables.get(name) or DatasetMapping(table=name)
+        self._verify(f"table {name}", mapping, columns, kind="table")
+        return contract_rows(name, mapping, columns, self._engine.dialect.name)
+
+    def _verify(self, name: str, mapping: DatasetMapping, columns: Sequence[str], kind: str = "dataset") -> None:
+        """The first use of a mapping in a run checks it against the source (once; then remembered)."""
+        key = (name, tuple(columns))
+        with self._verified_lock:
+            if key not in self._verified:
+                with self._connection(None) as connection:
+                    label = name.removeprefix("table ")
+                    self._verified[key] = probe(connection, label, mapping, columns, self._config.file)
+            issues = self._verified[key]
+        if issues:
+            more = f" (and {len(issues) - 1} more: `campaign-guard sources check {self.name}`)" if issues[1:] else ""
+            message = str(issues[0]) if kind == "dataset" else str(issues[0]).replace("dataset ", "table ", 1)
+            raise SourceError(self.name, None, message + more)
 
     def over_datasets(self, sql: str) -> sa.TextClause:
-        """SQL written against dataset names, with a WITH clause for every dataset mapped elsewhere."""
+        """SQL written against dataset names, with a WITH clause for every dataset it names.
+
+        Each is inlined where it is used (NOT MATERIALIZED on PostgreSQL and SQLite; MariaDB merges
+        them by itself): a dataset used twice must not become a temporary copy of the whole table.
+        """
+        dialect = self._engine.dialect
+        inline = " NOT MATERIALIZED" if dialect.name in ("postgresql", "sqlite") else ""
         definitions = []
-        for name, mapping in self._config.datasets.items():
-            if mapping.is_identity(name) or not re.search(rf"\b{name}\b", sql):
+        for name in self._config.datasets:
+            if not re.search(rf"\b{name}\b", sql):
                 continue
             subquery = self.dataset(name)
             assert isinstance(subquery, sa.Subquery)
-            body = subquery.element.compile(dialect=self._engine.dialect)
-            definitions.append(f"{name} AS ({body})")
+            body = subquery.element.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            definitions.append(f"{name} AS{inline} ({body})")
         return sa.text(f"WITH {', '.join(definitions)}\n{sql}" if definitions else sql)
+
+    def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A sample row as the mapping allows it to be shown (personal data masked or left out)."""
+        policies = [(DATASETS[name], mapping.samples) for name, mapping in self._config.datasets.items()]
+        return redact(row, policies)
 
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
         compiled = cast(ClauseElement, statement).compile(dialect=self._engine.dialect)

@@ -481,14 +481,39 @@ def test_anomaly_with_fewer_than_two_history_periods_passes(database: sa.Engine,
     insert(database, "webhook_calls", calls_per_hour(40, 10))
     results = anomaly(ev, ABOUT, HOURLY, period=timedelta(hours=1), baseline=Baseline(history=1, min_volume=0))
     assert verdicts(results) == [("webhook_calls", PASS, 40)]
-    assert (results[0].expected, results[0].cause) == ("not enough history", "")
+    assert (results[0].expected, results[0].cause) == ("not enough history (1 period)", "")
 
 
-def test_anomaly_of_a_dataset_without_history_passes(database: sa.Engine, ev: Evaluation):
+def test_anomaly_of_a_dataset_without_history_warns_it_cannot_judge(database: sa.Engine, ev: Evaluation):
     insert(database, "webhook_calls", calls_per_hour(30))
     results = anomaly(ev, ABOUT, HOURLY, period=timedelta(hours=1), baseline=Baseline(history=5, min_volume=0))
+    assert verdicts(results) == [("webhook_calls", WARN, 30)]
+    assert (results[0].expected, results[0].cause) == ("no history", "no history to compare 30 with")
+
+
+def test_anomaly_leaves_out_periods_whose_value_is_null_and_says_how_many(database: sa.Engine, ev: Evaluation):
+    """sum(status_code) of an hour whose calls all lack a status is NULL: no value, not a zero."""
+    rows = [{**row, "status_code": 200} for row in calls_per_hour(1, 1, 0, 1, 1)]
+    rows += [{**row, "status_code": None} for row in calls_per_hour(0, 0, 3)]
+    insert(database, "webhook_calls", rows)
+    results = anomaly(
+        ev,
+        ABOUT,
+        HOURLY,
+        period=timedelta(hours=1),
+        baseline=Baseline(history=5, min_volume=0),
+        aggregate="sum",
+        column="status_code",
+    )
+    assert verdicts(results) == [("webhook_calls", PASS, 200)]
+    assert results[0].expected == "between 200 and 200 (3 sigma of the last 3; 1 without a value left out)"
+
+
+def test_anomaly_without_history_below_the_minimum_volume_passes(database: sa.Engine, ev: Evaluation):
+    insert(database, "webhook_calls", calls_per_hour(30))
+    results = anomaly(ev, ABOUT, HOURLY, period=timedelta(hours=1), baseline=Baseline(history=5, min_volume=100))
     assert verdicts(results) == [("webhook_calls", PASS, 30)]
-    assert results[0].expected == "not enough history"
+    assert results[0].expected == "no history; judged only above 100"
 
 
 def test_anomaly_period_edges(database: sa.Engine, ev: Evaluation):

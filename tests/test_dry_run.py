@@ -451,7 +451,7 @@ def test_an_unreachable_source_is_exit_4_and_nothing_is_recorded(store_rows):
     assert code == 4
     assert document["figures"] is None
     assert document["error"].startswith(
-        "source 'demo' (check dry-run): cannot connect to postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+        "source 'demo': cannot connect to postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
     )
     assert document["gate"] and {r["status"] for r in document["gate"]} <= {"error", "pass"}
 

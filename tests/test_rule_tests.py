@@ -94,8 +94,9 @@ def test_every_rule_and_campaign_has_a_rule_test():
     ]
     assert {check["id"] for check in configured} - found_checks == set(), "checks without a failing rule test"
     tables = yaml.safe_load((ROOT / "rules/monitored_tables.yaml").read_text(encoding="utf-8"))["tables"]
+    default = yaml.safe_load((ROOT / "rules/sources.yaml").read_text(encoding="utf-8"))["default"]
     silent = {subject for check, subject in expected if check == "monitor.table_freshness"}
-    assert {f"{table['source']}.{table['table']}" for table in tables} - silent == set()
+    assert {f"{table.get('source', default)}.{table['table']}" for table in tables} - silent == set()
     campaigns = {yaml.safe_load(path.read_text(encoding="utf-8"))["id"] for path in (ROOT / "campaigns").glob("*.yaml")}
     gated = {campaign for test in tests for campaign in test.get("campaigns", [])}
     healthy = {campaign for test in tests if test["expect"] == [] for campaign in test.get("campaigns", [])}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from runner.adapter import SourceError, open_adapter
-from runner.sources import DatasetMapping, SourceConfig
+from runner.sources import Column, DatasetMapping, SourceConfig
 
 from .databases import BACKENDS, MARIADB_ADMIN, scratch_database
 
@@ -41,7 +42,12 @@ def source(url: str, **datasets: DatasetMapping) -> SourceConfig:
     return SourceConfig(name="crm", url=url, statement_timeout_seconds=1, max_concurrent_queries=2, datasets=datasets)
 
 
-RENAMED = DatasetMapping(table="crm_partners", columns={"customer_id": "partner_guid", "customer_type": "partner_kind"})
+CREATED_AS_TEXT = Column("created_at", "text", "%Y-%m-%d %H:%M:%S", line=7)
+RENAMED = DatasetMapping(
+    table="crm_partners",
+    columns={"customer_id": "partner_guid", "customer_type": "partner_kind", "created_at": CREATED_AS_TEXT},
+    line=4,
+)
 
 
 def test_table_dataset_speaks_the_contract_columns_with_bound_parameters(crm_url: str):
@@ -61,7 +67,8 @@ def test_table_dataset_speaks_the_contract_columns_with_bound_parameters(crm_url
 def test_query_dataset(crm_url: str):
     mapping = DatasetMapping(
         query="SELECT partner_guid AS customer_id, partner_kind AS customer_type, "
-        "created_at FROM crm_partners WHERE partner_kind = 'regular'"
+        "created_at FROM crm_partners WHERE partner_kind = 'regular'",
+        columns={"created_at": CREATED_AS_TEXT},
     )
     adapter = open_adapter(source(crm_url, customers=mapping))
     customers = adapter.dataset("customers")
@@ -69,23 +76,67 @@ def test_query_dataset(crm_url: str):
     adapter.close()
 
 
-def test_missing_table_names_source_and_check(crm_url: str):
-    adapter = open_adapter(source(crm_url, customers=DatasetMapping(table="no_such_table")))
+def test_missing_table_names_the_dataset_and_its_line(crm_url: str):
+    adapter = open_adapter(source(crm_url, customers=DatasetMapping(table="no_such_table", line=12)))
     with pytest.raises(SourceError) as caught:
         adapter.fetch(sa.select(adapter.dataset("customers")), check="customers.freshness")
-    assert (caught.value.source, caught.value.check) == ("crm", "customers.freshness")
-    assert caught.value.message.startswith("query failed: ")
-    assert "no_such_table" in caught.value.message
+    assert caught.value.source == "crm"
+    assert caught.value.message.startswith("dataset customers -> no_such_table (rules/sources.yaml:12): no such table: ")
     adapter.close()
 
 
-def test_missing_column(crm_url: str):
-    mapping = DatasetMapping(table="crm_partners", columns={"customer_id": "partner_uuid"})
+def test_missing_column_names_dataset_column_and_line(crm_url: str):
+    mapping = DatasetMapping(table="crm_partners", columns={"customer_id": Column("partner_uuid", line=9)}, line=8)
     adapter = open_adapter(source(crm_url, customers=mapping))
     with pytest.raises(SourceError) as caught:
-        adapter.fetch(sa.select(adapter.dataset("customers")), check="c")
-    assert caught.value.message.startswith("query failed: ")
-    assert "partner_uuid" in caught.value.message
+        adapter.dataset("customers")
+    # created_at exists; customer_type is not mapped and crm_partners has no such column either
+    assert caught.value.message == (
+        "dataset customers, column customer_id -> crm_partners.partner_uuid (rules/sources.yaml:9): no such column"
+        " (and 1 more: `campaign-guard sources check crm`)"
+    )
+    adapter.close()
+
+
+def test_time_stored_as_text_without_a_declaration_is_named_never_compared_as_text(crm_url: str):
+    engine = sa.create_engine(crm_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE crm_iso (guid VARCHAR(40), kind VARCHAR(20), created_at VARCHAR(30))"))
+        connection.execute(sa.text("INSERT INTO crm_iso VALUES ('c1', 'vip', '2026-11-01T10:00:00')"))
+    engine.dispose()
+    mapping = DatasetMapping(table="crm_iso", columns={"customer_id": "guid", "customer_type": "kind"}, line=4)
+    adapter = open_adapter(source(crm_url, customers=mapping))
+    with pytest.raises(SourceError) as caught:
+        adapter.dataset("customers")
+    assert caught.value.message == (
+        "dataset customers, column created_at -> crm_iso.created_at (rules/sources.yaml:4): holds text such as "
+        "'2026-11-01T10:00:00', not a timestamp; declare how it is written: "
+        'created_at: {column: ..., type: text, format: "%Y-%m-%dT%H:%M:%S"}'
+    )
+    adapter.close()
+
+
+def test_sqlite_times_as_sqlalchemy_writes_them_need_no_declaration(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(CRM_SCHEMA))
+        connection.execute(sa.text("INSERT INTO crm_partners VALUES ('c1', 'vip', '2026-11-01 10:00:00.000000')"))
+    engine.dispose()
+    mapping = DatasetMapping(table="crm_partners", columns={"customer_id": "partner_guid", "customer_type": "partner_kind"})
+    adapter = open_adapter(source(url, customers=mapping))
+    customers = adapter.dataset("customers")
+    assert adapter.fetch(sa.select(customers.c.customer_id)) == [{"customer_id": "c1"}]
+    adapter.close()
+
+
+def test_time_stored_as_text_is_converted_in_sql(crm_url: str):
+    adapter = open_adapter(source(crm_url, customers=RENAMED))
+    customers = adapter.dataset("customers")
+    since = sa.bindparam("since", type_=sa.DateTime())
+    query = sa.select(customers.c.customer_id).where(customers.c.created_at >= since).order_by(customers.c.customer_id)
+    rows = adapter.fetch(query.params(since=datetime(2026, 11, 2, 11, 0)))
+    assert rows == [{"customer_id": "c2"}, {"customer_id": "c3"}]
     adapter.close()
 
 

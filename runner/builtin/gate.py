@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from runner.builtin.activity import LAUNCHED
+from runner.builtin.attributes import declared, empty_value, required_attributes
 from runner.builtin.declarations import (
     AUDIENCE_ANOMALY,
     AUDIENCE_OVER_MAX_CLIENTS,
@@ -31,11 +32,12 @@ from runner.checktypes.target import Target, plainly
 from runner.durations import parse_duration
 from runner.engine.campaign import Campaign
 from runner.engine.check import About, DataCheck
-from runner.engine.evaluation import Evaluation
+from runner.engine.evaluation import Evaluation, Source
 from runner.engine.levels import Levels
 from runner.engine.result import Result, Status
 
 AUDIENCE_ELEMENTS = ("send", "bonus")
+UNKNOWN = "(unknown type)"
 
 
 def _about(check: DataCheck, campaign: Campaign, path: tuple[Any, ...] = ()) -> About:
@@ -51,6 +53,11 @@ def _audience(campaign: Campaign, ev: Evaluation) -> Target:
         group_by=("campaign_id", "element_id"),
         expect=tuple(f"{campaign.id}/{element_id}" for element_id, _ in campaign.elements(*AUDIENCE_ELEMENTS)),
     )
+
+
+def _customers(rows: sa.FromClause) -> list[sa.ColumnElement[int]]:
+    """A customer listed twice in a target group is one customer."""
+    return [sa.func.count(sa.distinct(rows.c.customer_id)).label("value")]
 
 
 def outbound_stopped(ev: Evaluation, campaign: Campaign) -> list[Result]:
@@ -78,6 +85,8 @@ def audience_over_max_clients(ev: Evaluation, campaign: Campaign) -> Iterator[Re
         _about(AUDIENCE_OVER_MAX_CLIENTS, campaign),
         _audience(campaign, ev),
         lambda subject: limits.get(subject, Levels()),
+        aggregate="count_distinct",
+        column="customer_id",
         describe=plainly("customers in today's target group"),
     ):
         element_id = result.subject.partition("/")[2]
@@ -127,30 +136,30 @@ def audience_anomaly(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
     baseline = Baseline(settings["history_length"], settings["min_volume"], settings["sigma"])
     source = ev.source(None)
     start, _end = campaign.day(ev.now)
-    today = source.rows(
-        _audience(campaign, ev).select(ev, source, lambda rows: [sa.func.count().label("value")]),
-        AUDIENCE_ANOMALY.id,
-    )
+    today = source.rows(_audience(campaign, ev).select(ev, source, _customers), AUDIENCE_ANOMALY.id)
     current = {row["element_id"]: int(row["value"]) for row in today}
     launches = source.dataset("launches")
     history = source.rows(
-        sa.select(launches.c.element_id, launches.c.clients)
+        sa.select(launches.c.launch_id, launches.c.element_id, launches.c.clients)
         .where(
             launches.c.campaign_id == campaign.id,
             launches.c.mode == "live",
             launches.c.status == "completed",
             launches.c.launched_at < source.local(start),
         )
-        .order_by(launches.c.launched_at.desc())
-        .limit(baseline.history * max(1, len(current))),
+        .order_by(launches.c.launched_at.desc(), launches.c.launch_id)
+        .limit(2 * baseline.history * max(1, len(current))),  # room for launch rows replicated twice
         AUDIENCE_ANOMALY.id,
     )
     for element_id, _element in campaign.elements(*AUDIENCE_ELEMENTS):
         if element_id not in current:
             continue  # no target group built for the element today: nothing to compare yet
-        previous = [float(row["clients"]) for row in history if row["element_id"] == element_id][: baseline.history]
+        # newest first, by launch id: a launch row replicated twice is one launch
+        launched = list({row["launch_id"]: row for row in history if row["element_id"] == element_id}.values())
+        periods = launched[: baseline.history]
+        previous = [float(row["clients"]) for row in periods if row["clients"] is not None]
         audience = current.get(element_id, 0)
-        status, expected, cause = judge(audience, previous, baseline)
+        status, expected, cause = judge(audience, previous, baseline, left_out=len(periods) - len(previous))
         yield _about(AUDIENCE_ANOMALY, campaign, ("elements", element_id)).result(
             f"{campaign.id}/{element_id}", status, observed=audience, expected=expected, cause=cause
         )
@@ -161,12 +170,19 @@ def customer_type_mismatch(ev: Evaluation, campaign: Campaign) -> list[Result]:
 
     The CRM skips them at launch (error 121/1); many of them mean the segment filter is wrong.
     """
-    wanted = campaign.data["customer_type"]
+    wanted = str(campaign.data["customer_type"]).strip().lower()  # the dataset's types are trimmed, lower-case
     today = campaign.today(ev.now)
     source = ev.source(None)
     members = source.dataset("target_group_members")
-    query = sa.select(members.c.element_id, members.c.customer_id, members.c.customer_type).where(
-        members.c.campaign_id == campaign.id, members.c.run_date == today, members.c.customer_type != wanted
+    kind = members.c.customer_type
+    query = (
+        sa.select(members.c.element_id, members.c.customer_id, sa.func.coalesce(kind, UNKNOWN).label("customer_type"))
+        .distinct()  # a member listed twice is one customer
+        .where(
+            members.c.campaign_id == campaign.id,
+            members.c.run_date == today,
+            sa.or_(kind.is_(None), kind != wanted),  # no type at all is a mismatch too
+        )
     )
     return failed_rows(
         ev,
@@ -188,22 +204,17 @@ def empty_attribute(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
     messages = source.dataset("messages")
     attributes = source.dataset("message_attributes")
     for element_id, element in campaign.elements("send"):
-        template = ev.repo.find("template", str(element["template"]))
-        declarations = template.data.get("attributes", {}) if template is not None else {}
-        names = sorted(name for name, spec in declarations.items() if spec.get("required", True))
-        if not names:
+        names = declared({element_id: required_attributes(ev.repo, element)})
+        if names is None:
             continue
         # every declared attribute of every message: a missing row is as empty as an empty value
-        declared = sa.union_all(*(sa.select(sa.literal(name, sa.String).label("name")) for name in names)).subquery(
-            "declared"
-        )
-        value = sa.func.trim(sa.func.coalesce(attributes.c.value, ""))
         query = (
-            sa.select(messages.c.message_id, messages.c.customer_id, declared.c.name, attributes.c.value)
+            sa.select(messages.c.message_id, messages.c.customer_id, names.c.name, attributes.c.value)
+            .distinct()  # a message row replicated is one message
             .select_from(
-                messages.join(declared, sa.true()).outerjoin(
+                messages.join(names, names.c.element_id == messages.c.element_id).outerjoin(
                     attributes,
-                    sa.and_(attributes.c.message_id == messages.c.message_id, attributes.c.name == declared.c.name),
+                    sa.and_(attributes.c.message_id == messages.c.message_id, attributes.c.name == names.c.name),
                 )
             )
             .where(
@@ -211,7 +222,7 @@ def empty_attribute(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
                 messages.c.element_id == element_id,
                 messages.c.created_at >= source.local(start),
                 messages.c.created_at < source.local(end),
-                sa.or_(value == "", value == "0"),
+                empty_value(attributes, names),
             )
         )
         yield from failed_rows(
@@ -238,7 +249,7 @@ def second_live_launch(ev: Evaluation, campaign: Campaign) -> list[Result]:
         dataset="launches",
         where=lambda rows: sa.and_(
             rows.c.campaign_id == campaign.id,
-            rows.c.mode == "live",
+            rows.c.mode == "live",  # a test launch is no launch to customers
             rows.c.status.in_(LAUNCHED),
             rows.c.launched_at >= source.local(start),
             rows.c.launched_at < source.local(end),
@@ -250,6 +261,8 @@ def second_live_launch(ev: Evaluation, campaign: Campaign) -> list[Result]:
         _about(SECOND_LIVE_LAUNCH, campaign, ("schedule",)),
         target,
         Levels.above(1),
+        aggregate="count_distinct",  # a launch row replicated twice is one launch
+        column="launch_id",
         describe=plainly(f"live launches since {start:%Y-%m-%d %H:%M}"),
     )
 
@@ -264,15 +277,21 @@ def bonus_over_cap(ev: Evaluation, campaign: Campaign) -> list[Result]:
     source = ev.source(None)
     start, end = campaign.day(ev.now)
     accruals = source.dataset("bonus_accruals")
-    total = sa.func.sum(accruals.c.amount)
-    query = (
-        sa.select(accruals.c.customer_id, total.label("total_amount"))
+    credited = (
+        sa.select(accruals.c.accrual_id, accruals.c.customer_id, accruals.c.amount)
+        .distinct()  # an accrual row replicated is credited once
         .where(
             accruals.c.campaign_id == campaign.id,
             accruals.c.created_at >= source.local(start),
             accruals.c.created_at < source.local(end),
+            ~of_test_launch(source, accruals),
         )
-        .group_by(accruals.c.customer_id)
+        .subquery("credited")
+    )
+    total = sa.func.sum(credited.c.amount)
+    query = (
+        sa.select(credited.c.customer_id, total.label("total_amount"))
+        .group_by(credited.c.customer_id)
         .having(total > cap)
     )
     return failed_rows(
@@ -281,6 +300,16 @@ def bonus_over_cap(ev: Evaluation, campaign: Campaign) -> list[Result]:
         query,
         subject=campaign.id,
         describe=lambda shown: f"{shown}: customers credited more than {cap} today",
+    )
+
+
+def of_test_launch(source: Source, rows: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Rows (accruals, messages) of a launch in mode test: never judged against production limits."""
+    launches = source.dataset("launches")
+    return (
+        sa.select(sa.literal(1))
+        .where(launches.c.launch_id == rows.c.launch_id, launches.c.mode == "test")
+        .exists()
     )
 
 

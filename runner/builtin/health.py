@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 
+from runner.adapter import SourceError
 from runner.builtin.declarations import AVAILABILITY, PROMO_POOL_LOW, QUEUE_SIZE, TABLE_FRESHNESS, WEBHOOK_ERROR_RATE
 from runner.builtin.incidents import window
 from runner.checktypes.freshness import freshness
@@ -16,6 +17,7 @@ from runner.checktypes.target import Target, plainly
 from runner.durations import parse_duration
 from runner.engine.campaign import Campaign
 from runner.engine.evaluation import Evaluation
+from runner.engine.execute import source_error
 from runner.engine.levels import Bound, Levels
 from runner.engine.result import Result
 from runner.findings import Severity
@@ -55,27 +57,29 @@ def table_freshness(ev: Evaluation) -> Iterator[Result]:
     """A monitored table received no new row for longer than its max_silence_minutes.
 
     Tables come from rules/monitored_tables.yaml (the SAP but000 check); each keeps its own
-    severity and owner.
+    severity and owner. A table is found through its source (the default source unless it names
+    one): a dataset of the contract as mapped there, a table mapped under `tables:`, or the table
+    of that name. A table the source lacks is an error of that table alone.
     """
     document = next((d for d in ev.repo.documents("monitored_tables") if d.schema_valid), None)
     if document is None:
         return
     for index, table in enumerate(document.data["tables"]):
         line, _column = document.position(("tables", index))
+        source = table.get("source") or ev.sources.default
         about = TABLE_FRESHNESS.about(
             severity=Severity(table["severity"]),
             owner=table.get("owner"),
             hint=" ".join(table.get("description", "").split()) or TABLE_FRESHNESS.fix,
             location=f"{document.rel}:{line}",
-            source=table["source"],
+            source=source,
         )
-        target = Target(
-            table=table["table"],
-            timestamp=table["timestamp_column"],
-            source=table["source"],
-            subject=f"{table['source']}.{table['table']}",
-        )
-        yield from freshness(ev, about, target, Levels.above(table["max_silence_minutes"]))
+        subject = f"{source}.{table['table']}"
+        target = Target(table=table["table"], timestamp=table["timestamp_column"], source=source, subject=subject)
+        try:
+            yield from freshness(ev, about, target, Levels.above(table["max_silence_minutes"]))
+        except SourceError as error:
+            yield source_error(about, subject, error)
 
 
 def availability(ev: Evaluation) -> list[Result]:

@@ -27,20 +27,56 @@ SOURCE_FAILED = About(
     "Check the source's URL, credentials, network and the tables it maps (rules/sources.yaml); "
     "the run's error results name each check that could not be evaluated.",
 )
+CHECK_FAILED = About(
+    "system.check_failed",
+    "A check could not be evaluated",
+    Severity.PROBLEM,
+    "system",
+    "Read the error result of the check (`campaign-guard run --check ID`): it names the dataset, the source "
+    "and the exception. Fix the data or the mapping it stumbled on, or report the bug.",
+)
 SUMMARIES = {
     OUTBOUND_STOP.check: "Somebody pressed the big red button (`campaign-guard outbound stop`); it stands "
     "until `outbound start`.",
     SOURCE_FAILED.check: "A run could not evaluate some checks because their source did not answer; "
     "resolved by the next run the source answers.",
+    CHECK_FAILED.check: "A check broke on something unexpected (an exception while it evaluated); the run "
+    "went on with every other check. Resolved by the next run that evaluates the check.",
 }
-SYSTEM_CHECKS = (OUTBOUND_STOP, SOURCE_FAILED)
+SYSTEM_CHECKS = (OUTBOUND_STOP, SOURCE_FAILED, CHECK_FAILED)
+
+
+def check_health(evaluated: Sequence[Result]) -> list[Result]:
+    """One result per check the run evaluated: failed when the check itself broke on some subject."""
+    crashed: dict[str, list[Result]] = {}
+    for result in evaluated:
+        crashed.setdefault(result.check, [])
+        if result.crashed:
+            crashed[result.check].append(result)
+    verdicts = []
+    for check, failures in sorted(crashed.items()):
+        if not failures:
+            verdicts.append(CHECK_FAILED.result(check, Status.PASS, observed=0, expected="the check evaluates"))
+            continue
+        verdicts.append(
+            CHECK_FAILED.result(
+                check,
+                Status.FAIL,
+                observed=len(failures),
+                expected="the check evaluates",
+                cause=failures[0].cause,
+                campaign=failures[0].campaign,
+                location=failures[0].location,
+            )
+        )
+    return verdicts
 
 
 def source_health(evaluated: Sequence[Result], answered: Iterable[str]) -> list[Result]:
     """One result per source the run used: failed when any of its checks could not be evaluated."""
     failures: dict[str, list[Result]] = {}
     for result in evaluated:
-        if result.status is Status.ERROR and result.source:
+        if result.status is Status.ERROR and result.source and not result.crashed:
             failures.setdefault(result.source, []).append(result)
     verdicts = []
     for source in sorted(set(answered) | set(failures)):

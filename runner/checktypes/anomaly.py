@@ -27,20 +27,32 @@ class Baseline:
     sigma: float = 3.0
 
 
-def judge(current: float, previous: list[float], baseline: Baseline) -> tuple[Status, str, str]:
-    """(status, expected, cause) of a value against its history."""
+def judge(current: float, previous: list[float], baseline: Baseline, *, left_out: int = 0) -> tuple[Status, str, str]:
+    """(status, expected, cause) of a value against its history.
+
+    previous holds the usable periods only; left_out says how many had no value (NULL) and were
+    left out. No usable period at all is a warning: the check cannot judge, and says so.
+    """
+    without = f"; {left_out} without a value left out" if left_out else ""
+    if not previous:
+        if current <= 0 or current < baseline.min_volume:  # nothing now, or too little to judge anyway
+            above = f"; judged only above {number(baseline.min_volume)}" if baseline.min_volume else ""
+            return Status.PASS, f"no history{without}{above}", ""
+        return Status.WARN, f"no history{without}", f"no history to compare {number(current)} with{without}"
     if len(previous) < 2:
-        return Status.PASS, "not enough history", ""
+        return Status.PASS, f"not enough history (1 period{without})", ""
     mean = statistics.fmean(previous)
     spread = statistics.pstdev(previous)
     low, high = mean - baseline.sigma * spread, mean + baseline.sigma * spread
-    expected = f"between {max(low, 0):.0f} and {high:.0f} ({baseline.sigma:g} sigma of the last {len(previous)})"
+    expected = (
+        f"between {max(low, 0):.0f} and {high:.0f} ({baseline.sigma:g} sigma of the last {len(previous)}{without})"
+    )
     if max(current, mean) < baseline.min_volume:
         return Status.PASS, f"{expected}; judged only above {number(baseline.min_volume)}", ""
     if low <= current <= high:
         return Status.PASS, expected, ""
     times = f"{current / mean:.1f}x the mean {mean:.0f}" if mean else "far from a mean of 0"
-    return Status.FAIL, expected, f"{number(current)} is {times} of the last {len(previous)} periods"
+    return Status.FAIL, expected, f"{number(current)} is {times} of the last {len(previous)} periods{without}"
 
 
 def anomaly(
@@ -75,17 +87,18 @@ def anomaly(
     value = sa.func.count() if column is None else AGGREGATES[aggregate](numbered.c.measured)
     outer_keys = [numbered.c[key] for key in target.group_by]
     statement = sa.select(*outer_keys, numbered.c.period, value.label("value")).group_by(*outer_keys, numbered.c.period)
-    series: dict[str, dict[int, float]] = {subject: {} for subject in target.expect}
+    series: dict[str, dict[int, float | None]] = {subject: {} for subject in target.expect}
     for row in source.rows(statement, about.check):
-        series.setdefault(target.subject_of(row), {})[int(row["period"])] = float(plain(row["value"]) or 0)
+        value = plain(row["value"])
+        series.setdefault(target.subject_of(row), {})[int(row["period"])] = None if value is None else float(value)
     if not target.group_by:
         series.setdefault(target.name, {})
     results = []
     for subject, values in sorted(series.items()):
-        current = values.get(0, 0.0)
-        previous = [values.get(k, 0.0) for k in range(1, baseline.history + 1)]
-        while previous and previous[-1] == 0.0 and not any(k >= len(previous) for k in values):
-            previous.pop()  # periods before the first row ever seen are no history, not zeros
-        status, expected, cause = judge(current, previous, baseline)
+        current = values.get(0) or 0.0
+        first = max((k for k in values if k > 0), default=0)  # periods before the first row are no history
+        history = [values.get(k, 0.0) for k in range(1, first + 1)]
+        previous = [value for value in history if value is not None]  # an aggregate of NULLs is left out
+        status, expected, cause = judge(current, previous, baseline, left_out=len(history) - len(previous))
         results.append(about.result(subject, status, observed=plain(current), expected=expected, cause=cause))
     return results

@@ -19,6 +19,7 @@ AGGREGATES: dict[str, Callable[[Any], ColumnElement[Any]]] = {
     "max": sa.func.max,
     "avg": sa.func.avg,
     "count": sa.func.count,
+    "count_distinct": lambda column: sa.func.count(sa.distinct(column)),
 }
 
 

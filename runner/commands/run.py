@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from runner.builtin.system import source_health
+from runner.builtin.system import check_health, source_health
 from runner.engine.evaluation import Evaluation
 from runner.engine.execute import evaluate_each
 from runner.engine.plan import Task, run_tasks
@@ -115,7 +115,7 @@ def _evaluate(
         ev.close()
     evaluated = [result for answer in answers for result in answer]
     # stored, not printed: the error results above already say what failed, the store remembers it
-    health = source_health(evaluated, (source.name for source in ev.opened))
+    health = [*source_health(evaluated, (source.name for source in ev.opened)), *check_health(evaluated)]
     finished = [
         Scope(task.check, task.campaign)
         for task, answer in zip(tasks, answers, strict=True)

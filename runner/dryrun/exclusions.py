@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement, FromClause, Subquery
 
+from runner.builtin.attributes import Attribute, declared, empty_value
 from runner.durations import parse_duration
 from runner.engine.campaign import Campaign
 from runner.engine.evaluation import Source
-from runner.repository import Repository
 
 REASONS = ("type_mismatch", "dedup", "empty_attributes")
 LABELS = {
@@ -88,32 +88,6 @@ def tally(rows: Iterable[Mapping[str, Any]]) -> Tally:
     return Tally(audience, reasons, excluded, dict(sorted(overlaps.items())))
 
 
-def required_attributes(repo: Repository, element: Mapping[str, Any]) -> tuple[str, ...]:
-    """The attributes of a send element's template that must not be empty (as the gate reads them)."""
-    template = repo.find("template", str(element.get("template")))
-    declarations = template.data.get("attributes", {}) if template is not None else {}
-    return tuple(sorted(name for name, spec in declarations.items() if spec.get("required", True)))
-
-
-def declared(required: Mapping[str, Sequence[str]]) -> Subquery | None:
-    """(element_id, name) of every required attribute of every send element, as a derived table."""
-    pairs = [(element_id, name) for element_id, names in required.items() for name in names]
-    if not pairs:
-        return None
-    return sa.union_all(
-        *(
-            sa.select(sa.literal(element_id, sa.String).label("element_id"), sa.literal(name, sa.String).label("name"))
-            for element_id, name in pairs
-        )
-    ).subquery("declared")
-
-
-def empty_value(attributes: FromClause) -> ColumnElement[bool]:
-    """A missing row (outer join), an empty or blank value, or a zero ("0 points")."""
-    value = sa.func.trim(sa.func.coalesce(attributes.c.value, ""))
-    return sa.or_(value == "", value == "0")
-
-
 def prepared_today(messages: FromClause, campaign: Campaign, source: Source, day: Day) -> ColumnElement[bool]:
     return sa.and_(
         messages.c.campaign_id == campaign.id,
@@ -123,11 +97,13 @@ def prepared_today(messages: FromClause, campaign: Campaign, source: Source, day
 
 
 def member_flags(
-    source: Source, campaign: Campaign, day: Day, elements: Sequence[str], required: Mapping[str, Sequence[str]]
+    source: Source, campaign: Campaign, day: Day, elements: Sequence[str], required: Mapping[str, Sequence[Attribute]]
 ) -> Subquery:
     """One row per (element_id, customer_id) of today's target groups, with a 0/1 column per reason."""
     groups = source.dataset("target_group_members")
-    mismatch = sa.case((groups.c.customer_type != campaign.data["customer_type"], 1), else_=0)
+    wanted = str(campaign.data["customer_type"]).strip().lower()
+    kind = groups.c.customer_type
+    mismatch = sa.case((sa.or_(kind.is_(None), kind != wanted), 1), else_=0)  # no type is a mismatch too
     members = (
         sa.select(groups.c.element_id, groups.c.customer_id, sa.func.max(mismatch).label("type_mismatch"))
         .where(
@@ -171,7 +147,7 @@ def _dedup(source: Source, campaign: Campaign, day: Day, members: Subquery) -> C
 
 
 def _empty(
-    source: Source, campaign: Campaign, day: Day, members: Subquery, required: Mapping[str, Sequence[str]]
+    source: Source, campaign: Campaign, day: Day, members: Subquery, required: Mapping[str, Sequence[Attribute]]
 ) -> ColumnElement[bool] | None:
     names = declared(required)
     if names is None:
@@ -190,7 +166,7 @@ def _empty(
             prepared_today(messages, campaign, source, day),
             messages.c.element_id == members.c.element_id,
             messages.c.customer_id == members.c.customer_id,
-            empty_value(attributes),
+            empty_value(attributes, names),
         )
         .exists()
     )

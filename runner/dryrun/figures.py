@@ -15,17 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import Subquery
 
-from runner.dryrun.exclusions import (
-    REASONS,
-    Day,
-    Tally,
-    declared,
-    empty_value,
-    member_flags,
-    prepared_today,
-    required_attributes,
-    tally,
-)
+from runner.builtin.attributes import Attribute, declared, empty_value, required_attributes
+from runner.dryrun.exclusions import REASONS, Day, Tally, member_flags, prepared_today, tally
 from runner.engine.campaign import Campaign
 from runner.engine.evaluation import Evaluation, Source
 
@@ -129,7 +120,7 @@ def compute(ev: Evaluation, campaign: Campaign) -> Figures:
                 channel=_channel(ev, element) if kind == "send" else None,
                 template=str(element["template"]) if kind == "send" else None,
                 amount=bonuses.get(element_id),
-                required_attributes=tuple(required.get(element_id, ())),
+                required_attributes=tuple(attribute.name for attribute in required.get(element_id, ())),
                 messages_today=int(counts.get("messages", 0)) if kind == "send" else None,
                 empty_messages=int(counts.get("empty_messages") or 0) if kind == "send" else None,
                 empty_customers=int(counts.get("empty_customers") or 0) if kind == "send" else None,
@@ -180,7 +171,7 @@ def _per_element(source: Source, flags: Subquery) -> dict[str, Tally]:
 
 
 def _prepared(
-    source: Source, campaign: Campaign, day: Day, required: Mapping[str, Sequence[str]]
+    source: Source, campaign: Campaign, day: Day, required: Mapping[str, Sequence[Attribute]]
 ) -> dict[str, dict[str, Any]]:
     """Per send element: messages already written today, those with an empty attribute, their customers."""
     messages = source.dataset("messages")
@@ -194,7 +185,7 @@ def _prepared(
         )
     else:
         attributes = source.dataset("message_attributes")
-        broken = sa.case((sa.and_(names.c.name.is_not(None), empty_value(attributes)), 1), else_=0)
+        broken = sa.case((sa.and_(names.c.name.is_not(None), empty_value(attributes, names)), 1), else_=0)
         per_message = (
             sa.select(
                 messages.c.element_id,

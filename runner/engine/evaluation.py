@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.sql import Executable, FromClause, TextClause
 
 from runner.adapter import Adapter, SourceError, open_adapter
+from runner.contract import DATASETS
 from runner.repository import Repository
 from runner.sources import Sources, load_sources
 
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
     from runner.store.connect import Store
     from runner.store.history import History
     from runner.store.outbound import Stop
+
+
+TOUCHED: contextvars.ContextVar[list[str]] = contextvars.ContextVar("touched")
+"""The "source.dataset" names the current task asked for: an error result names them."""
+
+
+def touch(what: str) -> None:
+    touched = TOUCHED.get(None)
+    if touched is not None and what not in touched:
+        touched.append(what)
 
 
 class Source:
@@ -31,14 +42,22 @@ class Source:
         self.zone = ZoneInfo(adapter.timezone)
 
     def dataset(self, name: str) -> FromClause:
+        touch(f"dataset {name} of source {self.name!r}")
         return self.adapter.dataset(name)
 
     def table(self, name: str, *columns: str) -> FromClause:
-        """A raw table named in configuration (monitored tables), optionally schema-qualified."""
-        schema, _, table_name = name.rpartition(".")
-        return sa.table(table_name, *(sa.column(c) for c in columns), schema=schema or None)
+        """A table named in configuration (monitored tables): a dataset of the contract when it is one,
+        else a table mapped under `tables:` in rules/sources.yaml, else the table of that name."""
+        if name in DATASETS:
+            return self.dataset(name)
+        touch(f"table {name} of source {self.name!r}")
+        return self.adapter.table(name, columns)
+
+    def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return self.adapter.redact(row)
 
     def sql(self, text: str) -> TextClause:
+        touch(f"SQL of source {self.name!r}")
         return self.adapter.over_datasets(text)
 
     def rows(self, statement: Executable, check: str) -> list[dict[str, Any]]:

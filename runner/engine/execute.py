@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from runner.adapter import SourceError
-from runner.engine.evaluation import Evaluation
+from runner.engine.check import About
+from runner.engine.evaluation import TOUCHED, Evaluation
 from runner.engine.plan import Task
-from runner.engine.result import Result, Status
+from runner.engine.result import Result, Status, plain
 from runner.errors import ExitCode
 
 WORKERS = 8  # threads waiting on sources; each source caps its own concurrent queries
@@ -22,24 +25,86 @@ def execute(tasks: Sequence[Task], ev: Evaluation) -> list[Result]:
 def evaluate_each(tasks: Sequence[Task], ev: Evaluation) -> list[list[Result]]:
     """The results of each task, side by side with the tasks."""
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="check") as pool:
-        return list(pool.map(lambda task: _evaluate(task, ev), tasks))
+        return list(pool.map(lambda task: contextvars.copy_context().run(_evaluate, task, ev), tasks))
 
 
 def _evaluate(task: Task, ev: Evaluation) -> list[Result]:
+    """Whatever goes wrong in one check becomes an error result of that check alone."""
+    TOUCHED.set([])
     try:
         results = list(task.evaluate(ev))
     except SourceError as error:
-        return [
-            task.about.result(
-                task.subject,
-                Status.ERROR,
-                expected="the source answers",
-                cause=f"source {error.source!r}: {error.message}",
-                source=error.source,
-            )
-        ]
+        return [source_error(task.about, task.subject, error)]
+    except Exception as error:
+        return [check_error(task.about, task.subject, error)]
     # a check with nothing to judge (no launch today, no new rows) still reports that it ran
-    return results or [task.about.result(task.subject, Status.PASS, expected="nothing to judge")]
+    results = results or [task.about.result(task.subject, Status.PASS, expected="nothing to judge")]
+    return summarised(task, results, ev.thresholds["max_subjects"])
+
+
+def source_error(about: About, subject: str, error: SourceError) -> Result:
+    return about.result(
+        subject,
+        Status.ERROR,
+        expected="the source answers",
+        cause=f"source {error.source!r}: {error.message}",
+        source=error.source,
+    )
+
+
+def check_error(about: About, subject: str, error: Exception) -> Result:
+    """One line: the check, what it was reading, and the exception."""
+    reading = TOUCHED.get(None) or []
+    on = f" while reading {', '.join(reading)}" if reading else ""
+    text = " ".join(str(error).split()) or "no message"
+    return replace(
+        about.result(
+            subject,
+            Status.ERROR,
+            expected="the check evaluates",
+            cause=f"check {about.check} failed{on}: {type(error).__name__}: {text}",
+        ),
+        crashed=True,
+    )
+
+
+def summarised(task: Task, results: list[Result], limit: int) -> list[Result]:
+    """More subjects than max_subjects (one per customer, say): one result with the count and the worst."""
+    if len(results) <= limit:
+        return results
+    rank = {Status.ERROR: 0, Status.FAIL: 1, Status.WARN: 2, Status.PASS: 3}
+    worst = sorted(results, key=lambda r: (rank[r.status], -_magnitude(r.observed), r.subject))
+    failing = [r for r in results if r.status in (Status.FAIL, Status.WARN, Status.ERROR)]
+    top = worst[0]
+    shown = SUMMARY_SAMPLES
+    cause = (
+        f"{len(failing)} of {len(results)} subjects failed (more than max_subjects {limit}: summarised); "
+        f"the worst: {top.subject}: {top.cause or top.observed}"
+        if failing
+        else ""
+    )
+    return [
+        replace(
+            top,
+            subject=task.subject,
+            observed=len(failing),
+            expected=f"{top.expected} for every subject" if top.expected else "every subject passes",
+            cause=cause,
+            samples=tuple(
+                {"subject": r.subject, "status": r.status.value, "observed": plain(r.observed)} for r in worst[:shown]
+            ),
+        )
+    ]
+
+
+SUMMARY_SAMPLES = 10
+
+
+def _magnitude(observed: object) -> float:
+    try:
+        return float(str(observed).rstrip("%"))
+    except ValueError:
+        return 0.0
 
 
 def exit_code(results: Sequence[Result], *, strict: bool = False) -> ExitCode:

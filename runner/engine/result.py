@@ -16,7 +16,7 @@ class Status(enum.StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
-    ERROR = "error"  # the check could not be evaluated (its source failed)
+    ERROR = "error"  # the check could not be evaluated (its source failed, or the check itself broke)
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Result:
     location: str | None = None
     source: str | None = None
     samples: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+    crashed: bool = field(default=False, compare=False)
+    """An error of the check itself (an unexpected exception), not of its source."""
 
     @property
     def is_problem(self) -> bool:

@@ -99,15 +99,8 @@ class Snapshot:
 
     @cached_property
     def thresholds(self) -> dict[str, Any]:
-        """rules/thresholds.yaml over its schema's defaults, one level deep (anomaly, queue_limits)."""
-        if self.repo is None:
-            return {}
-        defaults = self.repo.schemas.defaults("thresholds.schema.json")
-        merged = dict(self.repo.thresholds)
-        for name, default in defaults.items():
-            if isinstance(default, dict) and isinstance(merged.get(name), dict):
-                merged[name] = {**default, **merged[name]}
-        return merged
+        """rules/thresholds.yaml over its schema's defaults."""
+        return self.repo.thresholds if self.repo is not None else {}
 
 
 @dataclass(frozen=True)

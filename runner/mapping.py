@@ -1,0 +1,100 @@
+"""A dataset as the contract sees it, built over its mapping in rules/sources.yaml.
+
+The mapping layer is the one place where a foreign CRM is made to speak the contract: real
+columns renamed to logical ones, vocabulary columns trimmed and lower-cased, times stored as
+text converted in SQL. Checks never see a real name or a raw spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement, FromClause
+
+from runner.contract import NORMALIZED, column_type
+from runner.sources import Column, DatasetMapping, SamplePolicy
+from runner.timetext import text_to_time
+
+
+def kind_of(logical: str) -> str:
+    """What a text column holds: a date (run_date) or a moment."""
+    return "date" if logical == "run_date" else "datetime"
+
+
+def base(mapping: DatasetMapping, reals: Iterable[str], dialect: str, alias: str) -> FromClause:
+    """The mapped table or query with its real columns, untyped (raw values)."""
+    wanted = list(dict.fromkeys(reals))
+    if mapping.query is not None:
+        return sa.text(mapping.query.strip().rstrip(";")).columns(*(sa.column(real) for real in wanted)).subquery(alias)
+    assert mapping.table is not None
+    schema, _, table_name = mapping.table.rpartition(".")
+    # SQLite: a WITH clause named like its own table would refer to itself; main.t is the table
+    owner = schema or ("main" if dialect == "sqlite" else None)
+    return sa.table(table_name, *(sa.column(real) for real in wanted), schema=owner)
+
+
+def logical_columns(
+    name: str, mapping: DatasetMapping, columns: Iterable[str], dialect: str, rows: FromClause
+) -> list[ColumnElement[Any]]:
+    """Each logical column as an expression over the real rows, labelled with its logical name."""
+    normalized = NORMALIZED.get(name, ())
+    found: list[ColumnElement[Any]] = []
+    for logical in columns:
+        column = mapping.column(logical)
+        raw = rows.c[column.real]
+        found.append(_expression(logical, column, raw, dialect, logical in normalized).label(logical))
+    return found
+
+
+def _expression(
+    logical: str, column: Column, raw: ColumnElement[Any], dialect: str, normalized: bool
+) -> ColumnElement[Any]:
+    if column.type == "text":
+        assert column.format is not None
+        return text_to_time(raw, column.format, kind_of(logical), dialect)
+    if normalized:
+        return sa.func.lower(sa.func.trim(raw), type_=sa.String())
+    typed = column_type(logical)
+    return sa.type_coerce(raw, typed) if typed is not None else raw
+
+
+def contract_rows(name: str, mapping: DatasetMapping, columns: Iterable[str], dialect: str) -> sa.Subquery:
+    """SELECT the logical columns FROM the mapped table or query, as a subquery named like the dataset."""
+    columns = list(columns)
+    rows = base(mapping, (mapping.real_column(c) for c in columns), dialect, f"{name}_mapped")
+    return sa.select(*logical_columns(name, mapping, columns, dialect, rows)).select_from(rows).subquery(name)
+
+
+def where(name: str, mapping: DatasetMapping, logical: str) -> str:
+    """How a message names a mapped column: "dataset messages, column status -> zcrm_msg.msg_status"."""
+    column = mapping.column(logical)
+    return f"dataset {name}, column {logical} -> {mapping.origin}.{column.real}"
+
+
+MASK = "***"
+
+
+def redact(row: Mapping[str, Any], policies: Iterable[tuple[Iterable[str], SamplePolicy]]) -> dict[str, Any]:
+    """A sample row as the sources allow it to be shown: masked columns as ***1234, hidden ones left out.
+
+    Columns are matched by name: a policy applies to every sample column of that name.
+    """
+    masked: set[str] = set()
+    hidden: set[str] = set()
+    for columns, policy in policies:
+        masked |= policy.mask
+        if policy.show is not None:
+            hidden |= set(columns) - policy.show
+    shown = {}
+    for key, value in row.items():
+        if key in hidden:
+            continue
+        shown[key] = mask(value) if key in masked and value is not None else value
+    return shown
+
+
+def mask(value: Any) -> str:
+    text = str(value)
+    return MASK + text[-4:] if len(text) > 4 else MASK
