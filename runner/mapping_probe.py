@@ -190,4 +190,3 @@ def _rollback(connection: Connection) -> None:
 
 def _first_line(error: exc.DBAPIError) -> str:
     return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-

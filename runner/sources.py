@@ -134,9 +134,7 @@ def _mapping(document: Document, path: tuple[str, ...], spec: Mapping[str, Any])
         else:
             columns[logical] = Column(real["column"], real.get("type"), real.get("format"), line)
     samples = spec.get("samples", {})
-    policy = SamplePolicy(
-        frozenset(samples["show"]) if "show" in samples else None, frozenset(samples.get("mask", ()))
-    )
+    policy = SamplePolicy(frozenset(samples["show"]) if "show" in samples else None, frozenset(samples.get("mask", ())))
     return DatasetMapping(
         spec.get("table"), spec.get("query"), columns, policy, line=document.position(path, key=True)[0]
     )

@@ -81,7 +81,9 @@ def test_missing_table_names_the_dataset_and_its_line(crm_url: str):
     with pytest.raises(SourceError) as caught:
         adapter.fetch(sa.select(adapter.dataset("customers")), check="customers.freshness")
     assert caught.value.source == "crm"
-    assert caught.value.message.startswith("dataset customers -> no_such_table (rules/sources.yaml:12): no such table: ")
+    assert caught.value.message.startswith(
+        "dataset customers -> no_such_table (rules/sources.yaml:12): no such table: "
+    )
     adapter.close()
 
 
@@ -123,7 +125,9 @@ def test_sqlite_times_as_sqlalchemy_writes_them_need_no_declaration(tmp_path: Pa
         connection.execute(sa.text(CRM_SCHEMA))
         connection.execute(sa.text("INSERT INTO crm_partners VALUES ('c1', 'vip', '2026-11-01 10:00:00.000000')"))
     engine.dispose()
-    mapping = DatasetMapping(table="crm_partners", columns={"customer_id": "partner_guid", "customer_type": "partner_kind"})
+    mapping = DatasetMapping(
+        table="crm_partners", columns={"customer_id": "partner_guid", "customer_type": "partner_kind"}
+    )
     adapter = open_adapter(source(url, customers=mapping))
     customers = adapter.dataset("customers")
     assert adapter.fetch(sa.select(customers.c.customer_id)) == [{"customer_id": "c1"}]

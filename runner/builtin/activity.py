@@ -42,7 +42,7 @@ def duplicate_participation(ev: Evaluation) -> Iterator[Result]:
             messages.c.created_at < today,
         )
         .group_by(messages.c.campaign_id, messages.c.element_id, messages.c.customer_id)
-        .having(sa.func.count() > 1)
+        .having(sa.func.count(sa.distinct(messages.c.message_id)) > 1)  # a message row replicated is one message
         .subquery("repeated")
     )
     answer = source.rows(
@@ -64,18 +64,25 @@ def duplicate_participation(ev: Evaluation) -> Iterator[Result]:
 
 
 def launched_last_hour(ev: Evaluation) -> Iterator[Result]:
-    """Campaigns launched within the monitoring window, with their audience (report only, never fails)."""
+    """Campaigns launched within the monitoring window, with their audience (report only, never fails).
+
+    A launch row replicated is one launch; a launch without a client count adds none.
+    """
     source = ev.source(None)
     launches = source.dataset("launches")
+    recent = (
+        sa.select(launches.c.launch_id, launches.c.campaign_id, launches.c.mode, launches.c.clients)
+        .distinct()
+        .where(launches.c.launched_at >= source.local(ev.now - window(ev)), launches.c.status.in_(LAUNCHED))
+        .subquery("recent")
+    )
     answer = source.rows(
         sa.select(
-            launches.c.campaign_id,
-            launches.c.mode,
-            sa.func.count().label("launches"),
-            sa.func.sum(launches.c.clients).label("clients"),
-        )
-        .where(launches.c.launched_at >= source.local(ev.now - window(ev)), launches.c.status.in_(LAUNCHED))
-        .group_by(launches.c.campaign_id, launches.c.mode),
+            recent.c.campaign_id,
+            recent.c.mode,
+            sa.func.count(sa.distinct(recent.c.launch_id)).label("launches"),
+            sa.func.sum(recent.c.clients).label("clients"),
+        ).group_by(recent.c.campaign_id, recent.c.mode),
         LAUNCHED_LAST_HOUR.id,
     )
     for row in sorted(answer, key=lambda r: (str(r["campaign_id"]), str(r["mode"]))):

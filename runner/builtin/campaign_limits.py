@@ -30,33 +30,49 @@ from runner.engine.levels import Levels
 from runner.engine.result import Result, plain
 
 
-def _per_run(ev: Evaluation, dataset: str, measures: Callable[[Any], list[Any]], check: str) -> list[dict[str, Any]]:
-    """Completed runs (not rows) within the window, so that a run is measured whole or not at all."""
+def _per_run(
+    ev: Evaluation, rows: sa.FromClause, measures: Callable[[Any], list[Any]], check: str
+) -> list[dict[str, Any]]:
+    """Completed live runs (not rows) within the window, so that a run is measured whole or not at all.
+
+    A launch row replicated is one launch; a test launch is never held to production limits.
+    """
     source = ev.source(None)
-    rows = source.dataset(dataset)
     launches = source.dataset("launches")
     campaigns = sorted(running_campaigns(ev))
-    return source.rows(
-        sa.select(launches.c.campaign_id, launches.c.launched_at, *measures(rows))
-        .select_from(launches.outerjoin(rows, launches.c.launch_id == rows.c.launch_id))
+    runs = (
+        sa.select(launches.c.launch_id, launches.c.campaign_id, launches.c.launched_at)
+        .distinct()
         .where(
             launches.c.campaign_id.in_(campaigns),
             launches.c.launched_at >= source.local(ev.now - window(ev, "jobs_window")),
             launches.c.status == "completed",  # a running launch is not finished; a refused one sent nothing
+            launches.c.mode == "live",
         )
-        .group_by(launches.c.campaign_id, launches.c.launched_at),
+        .subquery("runs")
+    )
+    return source.rows(
+        sa.select(runs.c.campaign_id, runs.c.launched_at, *measures(rows))
+        .select_from(runs.outerjoin(rows, runs.c.launch_id == rows.c.launch_id))
+        .group_by(runs.c.campaign_id, runs.c.launched_at),
         check,
     )
 
 
 def _messages(ev: Evaluation, check: str) -> list[dict[str, Any]]:
-    return _per_run(ev, "messages", lambda rows: [sa.func.count(rows.c.message_id).label("messages")], check)
+    messages = ev.source(None).dataset("messages")
+    count = sa.func.count(sa.distinct(messages.c.message_id))  # a message row replicated is one message
+    return _per_run(ev, messages, lambda rows: [count.label("messages")], check)
 
 
 def _bonuses(ev: Evaluation, check: str) -> list[dict[str, Any]]:
+    accruals = ev.source(None).dataset("bonus_accruals")
+    credited = (  # an accrual row replicated is credited once
+        sa.select(accruals.c.accrual_id, accruals.c.launch_id, accruals.c.amount).distinct().subquery("credited")
+    )
     return _per_run(
         ev,
-        "bonus_accruals",
+        credited,
         lambda rows: [
             sa.func.min(rows.c.amount).label("smallest"),
             sa.func.max(rows.c.amount).label("largest"),

@@ -250,6 +250,17 @@ BONUS_TOTAL_ABOVE_MAX = DataCheck(
     summary="A launch credited more bonus in total than the campaign's limits.max_bonus_total.",
 )
 
+UNKNOWN_VALUES = DataCheck(
+    "monitor.unknown_values",
+    Severity.WARNING,
+    "integration",
+    "Values outside the data contract's vocabulary",
+    "Map the CRM's value onto the contract's (a query in rules/sources.yaml with a CASE), or fix the feed "
+    "that writes it; until then the checks that look for it do not see these rows.",
+    stage="monitor",
+    evaluator="runner.builtin.vocabulary:unknown_values",
+    summary="Rows of the last jobs window whose status, mode, channel or customer type is none the contract knows.",
+)
 OUTBOUND_STOPPED = DataCheck(
     "gate.outbound_stopped",
     Severity.PROBLEM,
@@ -290,5 +301,6 @@ MONITOR_CHECKS: tuple[DataCheck, ...] = (
     BONUS_BELOW_MIN,
     BONUS_ABOVE_MAX,
     BONUS_TOTAL_ABOVE_MAX,
+    UNKNOWN_VALUES,
 )
 BUILTIN_CHECKS: tuple[DataCheck, ...] = (*GATE_CHECKS, *MONITOR_CHECKS)

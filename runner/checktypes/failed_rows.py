@@ -37,7 +37,10 @@ def failed_rows(
     total = sa.func.count().over().label(TOTAL)
     answer = source.rows(sa.select(*columns, total).select_from(failing).limit(max(samples, 1)), about.check)
     count = int(answer[0][TOTAL]) if answer else 0
-    sample_rows = [{key: value for key, value in row.items() if key != TOTAL} for row in answer[:samples]]
+    # personal data as the mapping allows it to be shown (rules/sources.yaml `samples:`)
+    sample_rows = [
+        source.redact({key: value for key, value in row.items() if key != TOTAL}) for row in answer[:samples]
+    ]
     observed: float = int(count)
     shown = f"{count} rows"
     if levels.percent:
