@@ -17,6 +17,7 @@ class CheckInfo:
     summary: str
     fix: str
     stage: str = "file"  # file and static: validate; gate: check / run; monitor: run; system: campaign-guard itself
+    dirty_data: str = ""  # data checks: how they read NULLs, replicated rows, test launches
 
 
 FILE_RULES = (
@@ -86,7 +87,9 @@ def catalogue() -> list[CheckInfo]:
     from runner.builtin.system import SUMMARIES, SYSTEM_CHECKS
 
     static = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, "static") for c in CHECKS]
-    data = [CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, c.stage) for c in BUILTIN_CHECKS]
+    data = [
+        CheckInfo(c.id, c.severity, c.localization, c.summary, c.fix, c.stage, c.dirty_data) for c in BUILTIN_CHECKS
+    ]
     system = [
         CheckInfo(a.check, a.severity, a.localization, SUMMARIES[a.check], a.hint, "system") for a in SYSTEM_CHECKS
     ]

@@ -62,8 +62,41 @@ def render_checks() -> str:
                     f"| `{info.id}` | {info.severity.value} | {info.localization} "
                     f"| {_cell(info.summary)} | {_cell(info.fix)} |"
                 )
-    lines += ["", render_check_types()]
+    lines += ["", render_dirty_data(), "", render_check_types()]
     return "\n".join(lines) + "\n"
+
+
+DIRTY_DATA_RULES = (
+    "**The mapping speaks the contract.** rules/sources.yaml maps each dataset onto a table or a query; the "
+    "mapping renames columns, and every check - the built-in ones and the repository's own SQL - sees the "
+    "contract's names only (docs/sources.md).",
+    "**Vocabularies** (launch mode and status, message channel and status, promo-code type and status, job "
+    "status, transaction status, customer type) are trimmed and lower-cased by the mapping: `FAILED ` is "
+    "`failed`, ` Live` is `live`. Values outside the vocabulary are counted by `monitor.unknown_values`.",
+    "**Time stored as text** is converted in SQL when rules/sources.yaml declares it "
+    '(`created_at: {column: crt_ts, type: text, format: "%Y-%m-%dT%H:%M:%S"}`); a zone-less time means the '
+    "source's `timezone`. A time column that holds text (or numbers) without a declaration is an error of the "
+    "checks that use it, naming the dataset, the column and the line to fix - never compared as text.",
+    "**Replicated rows** sharing an identity (`launch_id`, `message_id`, `accrual_id`) count once.",
+    "**Test launches** (mode `test`) are never judged against production limits nor counted as live launches.",
+    "**A missing table or column** is an error of the checks that read it, naming the dataset, the column and "
+    "its rules/sources.yaml line (`campaign-guard sources check` lists them all); every other check still runs.",
+    "**A check that breaks** on something unexpected is an `error` result of that check alone (exit 4) and "
+    "opens `system.check_failed`; **a check with more subjects** than thresholds.max_subjects (1,000) stores "
+    "one summarising result: how many failed, and the worst as samples.",
+)
+
+
+def render_dirty_data() -> str:
+    lines = [
+        "# Dirty data: how the data checks read a real CRM\n",
+        *(f"- {rule}" for rule in DIRTY_DATA_RULES),
+        "",
+        "| id | NULLs, replicated rows, test launches, spellings |",
+        "|---|---|",
+    ]
+    lines += [f"| `{info.id}` | {_cell(info.dirty_data)} |" for info in catalogue() if info.dirty_data]
+    return "\n".join(lines)
 
 
 CHECK_TYPES = (

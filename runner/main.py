@@ -120,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     _report_parser(commands)
     _notify_parsers(commands)
     _review_parser(commands)
+    _sources_parser(commands)
 
     test = commands.add_parser(
         "test",
@@ -332,6 +333,29 @@ def _review_parser(commands: Any) -> None:
     )
 
 
+def _sources_parser(commands: Any) -> None:
+    sources = commands.add_parser(
+        "sources",
+        help="check the mapping of rules/sources.yaml against the live sources",
+        description="The data sources of rules/sources.yaml.",
+    )
+    actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="does every mapped dataset and table fit its source? (tables, columns, types, NULLs, vocabularies, "
+        "indexes)",
+        description="Connect to every source (or SOURCE) and check each mapped dataset and table: the table or "
+        "query and its columns exist and fit the contract's types, NULLs in the columns checks need, values "
+        "outside the vocabularies, and on PostgreSQL and MariaDB the indexes the shipped checks need. Every "
+        "finding names its rules/sources.yaml line. Exit 0 sound (advice alone is fine), 1 errors or warnings, "
+        "3 configuration error, 4 a source could not be reached.",
+    )
+    check.add_argument("source", nargs="?", default=None, help="the source to check (default: every source)")
+    check.add_argument(
+        "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+
+
 def _result_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
@@ -434,6 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jobs=min(os.cpu_count() or 1, 8),
                 dry_run=args.dry_run,
             )
+        if args.command == "sources":
+            from runner.commands import sources_check
+
+            return sources_check.run(args.root, args.source, output_format=args.output_format, now=now)
         if args.command == "docs":
             from runner.commands import docs
 

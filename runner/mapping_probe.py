@@ -83,8 +83,8 @@ def _missing(
         failure = _first_line(error)
     present = _present_columns(connection, mapping)
     if present is None:
-        what = "no such table" if mapping.table else "the query fails"
-        return [_issue(name, mapping, None, f"{what}: {failure}", file)]
+        what = "no such table" if mapping.table else f"the query fails: {failure}"
+        return [_issue(name, mapping, None, what, file)]
     lowered = {p.lower() for p in present}
     absent = [c for c in columns if mapping.real_column(c).lower() not in lowered]
     if not absent:

@@ -114,4 +114,4 @@ class Repository:
     def thresholds(self) -> dict[str, Any]:
         """rules/thresholds.yaml over the defaults written in its schema."""
         found = self.single("thresholds")
-        return found if found is not None else self.schemas.with_defaults("thresholds.schema.json", {})
+        return dict(found if found is not None else self.schemas.with_defaults("thresholds.schema.json", {}))

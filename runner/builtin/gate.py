@@ -120,8 +120,13 @@ def segmentation_not_done(ev: Evaluation, campaign: Campaign) -> Iterator[Result
     if status == "succeeded":
         yield about.result(job, Status.PASS, observed="succeeded", expected="succeeded today")
         return
-    cause = f"{job} has not run today" if status is None else f"today's run of {job} ended {status!r}"
-    yield about.result(job, Status.FAIL, observed=status or "no run today", expected="succeeded today", cause=cause)
+    if not latest:
+        observed, cause = "no run today", f"{job} has not run today"
+    elif status is None:
+        observed, cause = "no status", f"today's run of {job} has no status"
+    else:
+        observed, cause = status, f"today's run of {job} ended {status!r}"
+    yield about.result(job, Status.FAIL, observed=observed, expected="succeeded today", cause=cause)
 
 
 def audience_anomaly(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:

@@ -106,7 +106,7 @@ def availability(ev: Evaluation) -> list[Result]:
 
 
 def webhook_error_rate(ev: Evaluation) -> list[Result]:
-    """A webhook answered too many calls with a non-2xx status within the monitoring window.
+    """A webhook answered too many calls with a non-2xx status (or none) within the monitoring window.
 
     The limit is thresholds.webhook_error_rate_percent.
     """
@@ -116,7 +116,7 @@ def webhook_error_rate(ev: Evaluation) -> list[Result]:
         ev,
         WEBHOOK_ERROR_RATE.about(),
         target,
-        lambda rows: sa.or_(rows.c.status_code < 200, rows.c.status_code >= 300),
+        lambda rows: sa.or_(rows.c.status_code.is_(None), rows.c.status_code < 200, rows.c.status_code >= 300),
         Levels(Bound(">", limit, percent=True)),
         describe=plainly("calls answered with an error"),
     )

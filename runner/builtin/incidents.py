@@ -18,6 +18,7 @@ from runner.engine.result import Result, Status
 from runner.findings import Severity
 
 ANY_ROW = Levels.parse(fail="> 0")
+NO_CODE = "(no code)"  # an error-log row without a code is still an error
 
 
 def window(ev: Evaluation, key: str = "monitoring_window") -> timedelta:
@@ -48,7 +49,8 @@ def new_errors(ev: Evaluation) -> Iterator[Result]:
     dictionary = _dictionary(ev)
     span = ev.thresholds["monitoring_window"]
     for row in sorted(answer, key=lambda r: (str(r["code"]), str(r["subcode"]), str(r["campaign_id"]))):
-        code, subcode, campaign = str(row["code"]), row["subcode"], row["campaign_id"]
+        code = NO_CODE if row["code"] in (None, "") else str(row["code"])
+        subcode, campaign = row["subcode"], row["campaign_id"]
         entry = dictionary.get((code, str(subcode))) or dictionary.get((code, None))
         key = f"{code}/{subcode}" if subcode not in (None, "") else code
         subject = f"{key}@{campaign}" if campaign else key

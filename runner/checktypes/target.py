@@ -13,6 +13,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from runner.engine.evaluation import Evaluation, Source
 from runner.engine.levels import Levels
 
+NONE = "(none)"
 Condition = Callable[[FromClause], ColumnElement[bool]]
 """A filter built from the dataset's columns; configuration's SQL text becomes one too."""
 
@@ -64,7 +65,10 @@ class Target:
         return statement.group_by(*keys) if keys else statement
 
     def subject_of(self, row: dict[str, Any]) -> str:
-        return "/".join(str(row[column]) for column in self.group_by) if self.group_by else self.name
+        """The group's key values, "/"-joined; a NULL key is "(none)", never the text "None"."""
+        if not self.group_by:
+            return self.name
+        return "/".join(NONE if row[column] is None else str(row[column]) for column in self.group_by)
 
     def campaign_of(self, row: dict[str, Any]) -> str | None:
         value = row.get("campaign_id") if "campaign_id" in self.group_by else None

@@ -75,6 +75,8 @@ class DataCheck:
     stage: str  # "gate" or "monitor"
     evaluator: str
     summary: str
+    dirty_data: str = ""
+    """How the check reads what a real CRM holds: NULLs, replicated rows, test launches (docs/checks.md)."""
 
     def about(self, **facts: Any) -> About:
         defaults: dict[str, Any] = {

@@ -1,0 +1,117 @@
+"""Nothing crashes a run: a check that raises is an error result of its own, and opens system.check_failed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from runner.main import main
+
+from .conftest import LAUNCH_DAY, ROOT
+
+LATER = "2026-12-01T11:05:00+03:00"
+
+
+@pytest.fixture
+def demo(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("CAMPAIGN_GUARD_DEMO_URL", demo_url)
+    monkeypatch.chdir(ROOT)
+    yield
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, Any]]]:
+    code = main(["run", "--format", "json", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def problems(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
+    assert main(["problems", "list", "--format", "json", "--status", "all", "--now", LATER, *args]) in (0, 1)
+    return list(json.loads(capsys.readouterr().out))
+
+
+def broken(*_args: object, **_kwargs: object) -> list[object]:
+    """A check that meets something its author did not expect, while reading a dataset."""
+    import runner.engine.evaluation as evaluation
+
+    evaluation.touch("dataset queue_samples of source 'demo'")
+    return [float(None)]  # type: ignore[arg-type]
+
+
+def test_a_check_that_raises_is_one_error_result_and_the_run_goes_on(
+    demo: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("runner.builtin.health.queue_size", broken)
+    code, results = run_json(capsys, "--now", LAUNCH_DAY)
+    assert code == 4
+    errors = [r for r in results if r["status"] == "error"]
+    assert [(r["check"], r["subject"], r["cause"]) for r in errors] == [
+        (
+            "monitor.queue_size",
+            "monitor.queue_size",
+            "check monitor.queue_size failed while reading dataset queue_samples of source 'demo': TypeError: "
+            "float() argument must be a string or a real number, not 'NoneType'",
+        )
+    ]
+    # every other check was evaluated and judged as usual
+    assert ("monitor.promo_pool_low", "WELCOME10", "fail") in {(r["check"], r["subject"], r["status"]) for r in results}
+    assert len({r["check"] for r in results}) > 30
+    failed = [p for p in problems(capsys, "--check", "system.*") if p["check"] == "system.check_failed"]
+    assert [(p["subject"], p["status"], p["severity"]) for p in failed] == [
+        ("monitor.queue_size", "open", "problem")
+    ]
+
+
+def test_the_next_run_that_evaluates_the_check_resolves_system_check_failed(
+    demo: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    with monkeypatch.context() as patched:
+        patched.setattr("runner.builtin.health.queue_size", broken)
+        assert run_json(capsys, "--now", LAUNCH_DAY)[0] == 4
+    code, results = run_json(capsys, "--now", LATER)
+    assert code == 1  # the demo's problems, no error
+    assert not [r for r in results if r["status"] == "error"]
+    failed = [p for p in problems(capsys, "--check", "system.*") if p["check"] == "system.check_failed"]
+    assert [(p["subject"], p["status"]) for p in failed] == [("monitor.queue_size", "resolved")]
+
+
+def test_a_monitored_table_the_source_lacks_is_an_error_of_that_table_alone(
+    demo: None, capsys: pytest.CaptureFixture[str], repo_copy: Any
+):
+    tables = repo_copy / "rules" / "monitored_tables.yaml"
+    text = tables.read_text(encoding="utf-8").replace("table: loyalty_cards", "table: loyalty_cardz")
+    tables.write_text(text, encoding="utf-8")
+    code = main(["--root", str(repo_copy), "run", "--format", "json", "--now", LAUNCH_DAY, "--check", "monitor.table*"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 4
+    verdicts = {r["subject"]: (r["status"], r["cause"]) for r in results}
+    assert set(verdicts) == {
+        "demo.customers",
+        "demo.transactions",
+        "demo.messages",
+        "demo.webhook_calls",
+        "demo.queue_samples",
+        "demo.loyalty_cardz",
+    }
+    status, cause = verdicts["demo.loyalty_cardz"]
+    assert status == "error"
+    assert cause == "source 'demo': table loyalty_cardz -> loyalty_cardz (rules/sources.yaml): no such table"
+    assert all(v[0] != "error" for s, v in verdicts.items() if s != "demo.loyalty_cardz")
+
+
+def test_a_monitored_table_without_severity_is_evaluated_with_the_schema_default(
+    demo: None, capsys: pytest.CaptureFixture[str], repo_copy: Any
+):
+    tables = repo_copy / "rules" / "monitored_tables.yaml"
+    text = tables.read_text(encoding="utf-8").replace("    severity: problem\n", "")
+    tables.write_text(text, encoding="utf-8")
+    assert main(["--root", str(repo_copy), "validate", str(tables)]) == 0
+    capsys.readouterr()
+    code = main(["--root", str(repo_copy), "run", "--format", "json", "--now", LAUNCH_DAY, "--check", "monitor.table*"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert {(r["subject"], r["severity"]) for r in results if r["status"] == "fail"} == {
+        ("demo.loyalty_cards", "problem")
+    }
