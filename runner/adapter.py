@@ -60,4 +60,6 @@ def open_adapter(config: SourceConfig) -> Adapter:
     """Every URL is a SQLAlchemy URL today; other adapters would be chosen here by scheme."""
     from runner.sql_adapter import SqlAlchemyAdapter
 
+    if config.url_error is not None:
+        raise SourceError(config.name, None, config.url_error)
     return SqlAlchemyAdapter(config)

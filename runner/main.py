@@ -354,6 +354,9 @@ def _sources_parser(commands: Any) -> None:
     check.add_argument(
         "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
+    check.add_argument(
+        "--now", type=_moment, default=None, metavar="ISO", help="evaluate the checks as of this moment (default: now)"
+    )
 
 
 def _result_options(parser: argparse.ArgumentParser) -> None:

@@ -23,15 +23,15 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement, ColumnElement, Executable
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from runner.adapter import SourceError
 from runner.contract import DATASETS, NORMALIZED, NULLABLE, VOCABULARIES
@@ -119,16 +119,18 @@ def check_sources(
                 continue
             opened[name] = adapter
             report.dialect = adapter.dialect
-            say(f"{name}: checking {_plural(len(config.datasets), 'dataset')}, {_plural(len(config.tables), 'table')} ...")
+            checking = f"{_plural(len(config.datasets), 'dataset')}, {_plural(len(config.tables), 'table')}"
+            say(f"{name}: checking {checking} ...")
             report.findings.extend(_datasets(repo, config, adapter, report))
             report.findings.extend(_tables(repo, config, adapter, report))
         explained = {name: a for name, a in opened.items() if a.dialect in EXPLAINED_DIALECTS}
         if explained:
-            say(f"{', '.join(explained)}: evaluating the shipped checks once for index advice ...")
+            say(f"{', '.join(explained)}: evaluating the checks once for index advice ...")
             _evaluate(repo, sources, explained, now)
             for report in reports:
                 if report.source in explained:
-                    say(f"{report.source}: explaining {len(explained[report.source].executed)} statements ...")
+                    asked = sum(bool(explained[report.source].checks_of(e)) for e in explained[report.source].executed)
+                    say(f"{report.source}: explaining the {_plural(asked, 'statement')} the checks sent ...")
                     report.findings.extend(index_advice(sources.by_name[report.source], explained[report.source]))
     finally:
         for adapter in opened.values():
@@ -173,12 +175,11 @@ def _datasets(
         if issues:  # the counts would stumble on the same thing
             continue
         try:
-            yield from _counts(config, adapter, name, mapping, known)
-        except SourceError as error:
-            yield Finding(
-                config.name, name, None, ERROR, f"the NULL and vocabulary counts failed: {error.message}",
-                config.file, mapping.line,
-            )  # fmt: skip
+            found = list(_counts(config, adapter, name, mapping, known))
+        except Exception as error:  # one dataset's failure is its finding; the others are still counted
+            message = f"the NULL and vocabulary counts failed: {_reason(error)}"
+            found = [Finding(config.name, name, None, ERROR, message, config.file, mapping.line)]
+        yield from found
 
 
 def _tables(
@@ -188,13 +189,14 @@ def _tables(
     for name, mapping in config.tables.items():
         report.tables += 1
         columns = list(dict.fromkeys([*mapping.columns, *monitored.get(name, ())]))
-        if not columns:  # no rule names a column of it: that the table (or query) answers is all there is
-            columns = _all_columns(adapter, mapping)
-            if columns is None:
+        if not columns:  # no rule names a column of it: every column it has, as it has them
+            present = _all_columns(adapter, mapping)
+            if present is None:
                 what = "no such table" if mapping.table else "the query fails"
                 origin = f"table {name} -> {mapping.origin}" if mapping.table else f"table {name} (query)"
                 yield Finding(config.name, name, None, ERROR, f"{origin}: {what}", config.file, mapping.line)
                 continue
+            columns = present
             if not columns:
                 continue
         issues = _probe(adapter, config, name, mapping, columns)
@@ -207,9 +209,9 @@ def _probe(
     try:
         with adapter.connection() as connection:
             return probe(connection, name, mapping, columns, config.file)
-    except SourceError as error:
+    except Exception as error:  # the source went away, or the mapping is beyond the probe: this dataset's error
         origin = f"dataset {name} -> {mapping.origin}" if mapping.table else f"dataset {name} (query)"
-        return [MappingIssue(name, None, error.message, config.file, mapping.line, origin)]
+        return [MappingIssue(name, None, f"cannot be probed: {_reason(error)}", config.file, mapping.line, origin)]
 
 
 def _all_columns(adapter: _RecordingAdapter, mapping: DatasetMapping) -> list[str] | None:
@@ -284,6 +286,12 @@ def _counts(
         yield Finding(config.name, name, column, WARNING, message, config.file, mapping.column(column).line)
 
 
+def _reason(error: Exception) -> str:
+    if isinstance(error, SourceError):
+        return error.message
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
 def _outside(value: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
     return sa.and_(value.is_not(None), value.not_in(values))
 
@@ -318,7 +326,7 @@ class _RecordingAdapter(SqlAlchemyAdapter):
     def dialect(self) -> str:
         return self._engine.dialect.name
 
-    def connection(self) -> Any:
+    def connection(self) -> AbstractContextManager[Connection]:
         """A connection of the source (SourceError when it cannot be had), closed on leaving."""
         return self._connection(None)
 
@@ -334,9 +342,16 @@ class _RecordingAdapter(SqlAlchemyAdapter):
         return self.askers.get((executed.sql, repr(sorted(executed.params.items()))), set())
 
     def explain(self, statement: Executable) -> Any:
-        """The planner's plan of a statement (nothing is executed): parsed JSON."""
+        """The planner's plan of a statement as parsed JSON; nothing is executed.
+
+        Compiled as it was sent (post-compile parameters rendered), then run as driver SQL: the answer is
+        the plan, which must not go through the result types of the statement's own columns.
+        """
+        dialect = self._engine.dialect
+        compiled = cast(ClauseElement, statement).compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        prefix = "EXPLAIN (FORMAT JSON)" if self.dialect == "postgresql" else "EXPLAIN FORMAT=JSON"
         with self.connection() as connection:
-            answer = connection.execute(_Explain(statement, self.dialect)).scalar()
+            answer = connection.exec_driver_sql(f"{prefix} {compiled.string}", dict(compiled.params)).scalar()
         return json.loads(answer) if isinstance(answer, str | bytes) else answer
 
     def estimated_rows(self, table: str) -> int | None:
@@ -346,9 +361,9 @@ class _RecordingAdapter(SqlAlchemyAdapter):
             statement = sa.select(sa.text("*")).select_from(sa.table(name, schema=schema or None))
             try:
                 accesses = list(_accesses(self.explain(statement), self.dialect))
-            except SourceError:
+            except (SourceError, exc.SQLAlchemyError, ValueError):
                 accesses = []
-            self._sizes[table] = max((access.rows for access in accesses), default=None)
+            self._sizes[table] = max((a.rows for a in accesses if a.rows is not None), default=None)
         return self._sizes[table]
 
     def indexes(self, table: str) -> list[list[str]]:
@@ -364,33 +379,24 @@ class _RecordingAdapter(SqlAlchemyAdapter):
         return [*columns, *([list(keys["constrained_columns"])] if keys.get("constrained_columns") else [])]
 
 
-class _Explain(Executable, ClauseElement):
-    """EXPLAIN of a statement, compiled (with its bound parameters) by the dialect."""
-
-    inherit_cache = False
-
-    def __init__(self, statement: Executable, dialect: str) -> None:
-        self.statement = statement
-        self.prefix = "EXPLAIN (FORMAT JSON)" if dialect == "postgresql" else "EXPLAIN FORMAT=JSON"
-
-
-@compiles(_Explain)
-def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{element.prefix} {compiler.process(cast(ClauseElement, element.statement), **kw)}"
-
-
 class _Watched(Evaluation):
     """An evaluation over the adapters of this check: nothing else is opened, nothing is stored."""
 
     def __init__(self, repo: Repository, now: datetime, sources: Sources, adapters: Mapping[str, SqlAlchemyAdapter]):
         super().__init__(repo, now, sources)
-        self._watched = {name: Source(adapter) for name, adapter in adapters.items()}
+        self._adapters = adapters
+        self._watched: dict[str, Source] = {}
+        self._watched_lock = threading.Lock()
 
     def source(self, name: str | None) -> Source:
+        """The named (or default) source if it is checked; made on first use, where a bad zone is the task's."""
         config = self.sources.get(name)
-        if config.name not in self._watched:
+        if config.name not in self._adapters:
             raise SourceError(config.name, None, "not among the sources checked")
-        return self._watched[config.name]
+        with self._watched_lock:
+            if config.name not in self._watched:
+                self._watched[config.name] = Source(self._adapters[config.name])
+            return self._watched[config.name]
 
 
 def _evaluate(repo: Repository, sources: Sources, adapters: Mapping[str, SqlAlchemyAdapter], now: datetime) -> None:
@@ -455,7 +461,7 @@ def filter_columns(condition: str, real_columns: Iterable[str]) -> list[tuple[st
         column = by_lower.get(name.lower())
         if column is None:
             continue
-        after = text[match.end() :].lstrip("\"` )")
+        after = text[match.end() :].lstrip('"` )')
         equal = bool(re.match(r"(=(?!=)|IN\b|=\s*ANY\b)", after, re.IGNORECASE))
         found[column] = found.get(column, False) or equal
     return list(found.items())
@@ -473,7 +479,7 @@ def index_advice(config: SourceConfig, adapter: _RecordingAdapter) -> list[Findi
             continue
         try:
             plan = adapter.explain(executed.statement)
-        except SourceError:
+        except (SourceError, exc.SQLAlchemyError, ValueError):  # a plan it cannot give is no advice
             continue
         for access in _accesses(plan, adapter.dialect):
             if not access.full or not access.condition or access.table.lower() not in tables:
@@ -498,7 +504,7 @@ def index_advice(config: SourceConfig, adapter: _RecordingAdapter) -> list[Findi
             continue
         name, mapping = mappings[0]
         findings.append(Finding(config.name, name, None, ADVICE, message, config.file, mapping.line))
-    return findings
+    return sorted(findings, key=lambda finding: (finding.line or 0, finding.message))
 
 
 def _mapped_tables(config: SourceConfig) -> dict[str, tuple[str, list[tuple[str, DatasetMapping]]]]:
@@ -534,13 +540,20 @@ def _advice(
     named = sorted(checks)
     shown = ", ".join(named[:CHECKS_NAMED]) + (f" and {len(named) - CHECKS_NAMED} more" if named[CHECKS_NAMED:] else "")
     head = f"{table.rpartition('.')[2]}: full scan filtered on {', '.join(columns)} (checks {shown})"
-    notes = [f"{column} is compared {converted[column]}" for column in columns if column in converted]
+    how: dict[str, list[str]] = {}
+    for column in columns:
+        if column in converted:
+            how.setdefault(converted[column], []).append(column)
+    notes = "; ".join(
+        f"{', '.join(wrapped)} {'is' if len(wrapped) == 1 else 'are'} compared {reason}"
+        for reason, wrapped in how.items()
+    )
     if not plain:
-        return f"{head}; no index on the column serves it: {'; '.join(notes)}"
+        return f"{head}; no index on the column serves it ({notes})"
     if any({c.lower() for c in index[: len(plain)]} == {c.lower() for c in plain} for index in adapter.indexes(table)):
         return None  # the index is there; the planner judged the scan cheaper
     advice = f"{head}; consider an index on ({', '.join(plain)})"
-    return advice + (f" ({'; '.join(notes)}, which an index on the column does not serve)" if notes else "")
+    return advice + (f" ({notes}: no index on the column serves that)" if notes else "")
 
 
 def _converted(mappings: list[tuple[str, DatasetMapping]]) -> dict[str, str]:

@@ -76,6 +76,8 @@ class SourceConfig:
     tables: Mapping[str, DatasetMapping] = field(default_factory=dict)
     """Tables outside the contract that rules name (monitored tables), mapped like datasets."""
     file: str = SOURCES_FILE
+    url_error: str | None = None
+    """Why the URL is unknown (its environment variable is not set): the source fails where it is used."""
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,14 @@ def load_sources(repo: Repository, environ: Mapping[str, str] | None = None) -> 
 def _source(
     root: Path, document: Document, name: str, spec: Mapping[str, Any], environ: Mapping[str, str]
 ) -> SourceConfig:
-    url = _anchor_sqlite(root, expand(spec["url"], environ, where=f"{document.rel}: source {name!r}"))
+    try:
+        url, unset = _anchor_sqlite(root, expand(spec["url"], environ, where=f"{document.rel}: source {name!r}")), None
+    except UsageError as error:  # an error of this source alone, when something uses it
+        url, unset = "", str(error)
     return SourceConfig(
         name=name,
         url=url,
+        url_error=unset,
         statement_timeout_seconds=spec["statement_timeout_seconds"],
         max_concurrent_queries=spec["max_concurrent_queries"],
         timezone=spec["timezone"],

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -52,8 +53,7 @@ class SqlAlchemyAdapter:
         self._slots = threading.BoundedSemaphore(config.max_concurrent_queries)
         self._answers: dict[tuple[str, str], Future[list[dict[str, Any]]]] = {}
         self._answers_lock = threading.Lock()
-        self._verified: dict[tuple[str, tuple[str, ...]], list[MappingIssue]] = {}
-        self._verified_lock = threading.Lock()
+        self._verified: dict[tuple[str, tuple[str, ...]], Future[list[MappingIssue]]] = {}
         self.executed: list[Executed] = []
 
     def _create_engine(self) -> Engine:
@@ -69,6 +69,12 @@ class SqlAlchemyAdapter:
             connect_args["options"] = f"-c statement_timeout={timeout * 1000}"
         if url.get_backend_name() == "mysql":
             connect_args["connect_timeout"] = min(timeout, 10)
+        if url.get_backend_name() == "sqlite":
+            connect_args["check_same_thread"] = False  # checks run in threads; the pool closes from the main one
+            database = url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:") and not Path(database).exists():
+                # SQLite would create an empty database there, and every check would miss its tables
+                raise SourceError(self.name, None, f"cannot connect to {url}: no database file {database}")
         try:
             engine = sa.create_engine(url, connect_args=connect_args, pool_size=self._config.max_concurrent_queries)
         except TypeError:  # SQLite's pool takes no pool_size
@@ -104,17 +110,33 @@ class SqlAlchemyAdapter:
 
     def _verify(self, name: str, mapping: DatasetMapping, columns: Sequence[str], kind: str = "dataset") -> None:
         """The first use of a mapping in a run checks it against the source (once; then remembered)."""
-        key = (name, tuple(columns))
-        with self._verified_lock:
-            if key not in self._verified:
-                with self._connection(None) as connection:
-                    label = name.removeprefix("table ")
-                    self._verified[key] = probe(connection, label, mapping, columns, self._config.file)
-            issues = self._verified[key]
+
+        def probed() -> list[MappingIssue]:
+            with self._connection(None) as connection:
+                return probe(connection, name.removeprefix("table "), mapping, columns, self._config.file)
+
+        issues = self._once(self._verified, (name, tuple(columns)), probed)
         if issues:
             more = f" (and {len(issues) - 1} more: `campaign-guard sources check {self.name}`)" if issues[1:] else ""
             message = str(issues[0]) if kind == "dataset" else str(issues[0]).replace("dataset ", "table ", 1)
             raise SourceError(self.name, None, message + more)
+
+    def _once(self, answers: dict[Any, Future[Any]], key: Any, compute: Callable[[], Any]) -> Any:
+        """compute() once per key for every thread that asks; the others wait for its answer (or its error)."""
+        with self._answers_lock:
+            answer = answers.get(key)
+            asking = answer is None
+            if answer is None:
+                answer = answers[key] = Future()
+        if not asking:
+            return answer.result()
+        try:
+            value = compute()
+        except BaseException as error:  # whatever it was, the threads waiting for it must hear of it
+            answer.set_exception(error)
+            raise
+        answer.set_result(value)
+        return value
 
     def over_datasets(self, sql: str) -> sa.TextClause:
         """SQL written against dataset names, with a WITH clause for every dataset it names.
@@ -130,7 +152,9 @@ class SqlAlchemyAdapter:
                 continue
             subquery = self.dataset(name)
             assert isinstance(subquery, sa.Subquery)
-            body = subquery.element.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            body = str(subquery.element.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            if dialect.paramstyle in ("format", "pyformat"):
+                body = body.replace("%%", "%")  # compiled for the driver; sa.text below escapes it once more
             definitions.append(f"{name} AS{inline} ({body})")
         return sa.text(f"WITH {', '.join(definitions)}\n{sql}" if definitions else sql)
 
@@ -142,22 +166,15 @@ class SqlAlchemyAdapter:
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
         compiled = cast(ClauseElement, statement).compile(dialect=self._engine.dialect)
         key = (str(compiled), repr(sorted(compiled.params.items())))
-        with self._answers_lock:
-            answer = self._answers.get(key)
-            asking = answer is None
-            if answer is None:
-                answer = self._answers[key] = Future()
-        if not asking:
-            return answer.result()
-        started = time.perf_counter()
-        try:
+
+        def ask() -> list[dict[str, Any]]:
+            started = time.perf_counter()
             with self._connection(check) as connection:
                 rows = [dict(row._mapping) for row in connection.execute(statement)]
-        except SourceError as error:
-            answer.set_exception(error)
-            raise
-        answer.set_result(rows)
-        self.executed.append(Executed(key[0], dict(compiled.params), time.perf_counter() - started, statement))
+            self.executed.append(Executed(key[0], dict(compiled.params), time.perf_counter() - started, statement))
+            return rows
+
+        rows: list[dict[str, Any]] = self._once(self._answers, key, ask)
         return rows
 
     def run_statements(self, statements: Sequence[str], *, check: str | None = None) -> None:

@@ -104,7 +104,10 @@ def test_check_text_shows_observed_expected_and_verdict():
         "running",
     ]
     assert "ERROR" in lines[2] and "gate.audience_over_max_clients" in lines[2]
-    assert "source 'demo': query failed: no such table: target_group_members" in done.stdout
+    assert (
+        "source 'demo': dataset target_group_members -> target_group_members (rules/sources.yaml:15): no such table"
+        in done.stdout
+    )
 
 
 def test_an_unreachable_source_is_an_error_result_per_check_and_exit_4():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,6 +79,7 @@ def test_stop_fails_every_gate_until_start(demo: tuple[dict[str, str], str]) -> 
 
 
 def test_a_failing_stop_action_still_stops_and_exits_4(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "empty.db").close()  # a CRM database without the switch table
     env = {"CAMPAIGN_GUARD_DEMO_URL": f"sqlite:///{tmp_path / 'empty.db'}", "CAMPAIGN_GUARD_USER": "olga"}
     stop = run_cli("outbound", "stop", "--reason", "test", "--now", LAUNCH_DAY, env=env)
     assert stop.returncode == 4

@@ -42,11 +42,11 @@ def test_run_opens_one_problem_per_fault_and_exits_1(demo: dict[str, str]) -> No
     done = run_cli("run", "--now", LAUNCH_DAY, env=demo)
     assert done.returncode == 1
     assert done.stdout.splitlines()[-1] == (
-        "Problems: 26 opened; open now: 21 problems, 5 warnings (campaign-guard problems list)"
+        "Problems: 27 opened; open now: 21 problems, 6 warnings (campaign-guard problems list)"
     )
     problems = listed(demo)
     assert {(p["check"], p["subject"]) for p in problems} == FAULT_SUBJECTS
-    assert [p["severity"] for p in problems] == ["problem"] * 21 + ["warning"] * 5
+    assert [p["severity"] for p in problems] == ["problem"] * 21 + ["warning"] * 6
     assert set(problems[0]) >= {
         "fingerprint", "check", "subject", "severity", "localization", "status", "title", "cause", "hint",
         "campaign", "link", "owner", "first_seen", "last_seen", "occurrences", "regressions",
@@ -59,7 +59,7 @@ def test_a_second_run_counts_occurrences_and_filters_select(demo: dict[str, str]
     run_cli("run", "--now", LAUNCH_DAY, env=demo)
     again = run_cli("run", "--now", RERUN, env=demo)
     assert again.stdout.splitlines()[-1] == (
-        "Problems: no changes; open now: 21 problems, 5 warnings (campaign-guard problems list)"
+        "Problems: no changes; open now: 21 problems, 6 warnings (campaign-guard problems list)"
     )
     assert {p["occurrences"] for p in listed(demo)} == {2}
     promo = listed(demo, "--localization", "promo_pool")
@@ -71,9 +71,9 @@ def test_a_second_run_counts_occurrences_and_filters_select(demo: dict[str, str]
         "vip_bonus_accrual"
     ] * 5
     assert listed(demo, "--since", "2m") == []  # all were first seen 7 minutes before LATER
-    assert len(listed(demo, "--older-than", "5m")) == 26
+    assert len(listed(demo, "--older-than", "5m")) == 27
     assert listed(demo, "--min-regressions", "1") == []
-    assert len(listed(demo, "--min-occurrences", "2", "--severity", "warning")) == 5
+    assert len(listed(demo, "--min-occurrences", "2", "--severity", "warning")) == 6
 
 
 def test_list_as_csv_and_text(demo: dict[str, str]) -> None:

@@ -59,9 +59,7 @@ def test_a_check_that_raises_is_one_error_result_and_the_run_goes_on(
     assert ("monitor.promo_pool_low", "WELCOME10", "fail") in {(r["check"], r["subject"], r["status"]) for r in results}
     assert len({r["check"] for r in results}) > 30
     failed = [p for p in problems(capsys, "--check", "system.*") if p["check"] == "system.check_failed"]
-    assert [(p["subject"], p["status"], p["severity"]) for p in failed] == [
-        ("monitor.queue_size", "open", "problem")
-    ]
+    assert [(p["subject"], p["status"], p["severity"]) for p in failed] == [("monitor.queue_size", "open", "problem")]
 
 
 def test_the_next_run_that_evaluates_the_check_resolves_system_check_failed(

@@ -159,7 +159,16 @@ def test_query_over_the_statement_timeout(crm_url: str):
     adapter.close()
 
 
+def test_a_sqlite_file_that_does_not_exist_is_not_created_but_reported(tmp_path: Path):
+    missing = tmp_path / "typo" / "crm.db"
+    with pytest.raises(SourceError) as caught:
+        open_adapter(source(f"sqlite:///{missing}"))
+    assert caught.value.message == f"cannot connect to sqlite:///{missing}: no database file {missing}"
+    assert not missing.exists()
+
+
 def test_unmapped_dataset_says_where_to_map_it(tmp_path: Path):
+    sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}").connect().close()
     adapter = open_adapter(source(f"sqlite:///{tmp_path / 'x.db'}"))
     with pytest.raises(SourceError) as caught:
         adapter.dataset("messages")
@@ -208,6 +217,7 @@ def test_unknown_dialect_and_malformed_url():
 
 def test_statements_run_in_one_transaction(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'switch.db'}"
+    sa.create_engine(url).connect().close()
     adapter = open_adapter(source(url))
     adapter.run_statements(["CREATE TABLE outbound_switch (enabled INTEGER)", "INSERT INTO outbound_switch VALUES (1)"])
     with pytest.raises(SourceError):

@@ -18,7 +18,7 @@ AUDIENCE_OVER_MAX_CLIENTS = DataCheck(
     stage="gate",
     evaluator="runner.builtin.gate:audience_over_max_clients",
     summary="Today's target group of a send or bonus element is larger than the element's max_clients.",
-    dirty_data='Counts distinct customers: a member listed twice in a target group is one customer.',
+    dirty_data="Counts distinct customers: a member listed twice in a target group is one customer.",
 )
 SEGMENTATION_NOT_DONE = DataCheck(
     "gate.segmentation_not_done",
@@ -31,7 +31,7 @@ SEGMENTATION_NOT_DONE = DataCheck(
     summary="The campaign's segmentation job has no successful run today, so the audience would be stale.",
     dirty_data=(
         "Statuses are compared trimmed and case-insensitively ('SUCCEEDED ' succeeded); a run without a "
-        'status has not succeeded.'
+        "status has not succeeded."
     ),
 )
 AUDIENCE_ANOMALY = DataCheck(
@@ -44,8 +44,8 @@ AUDIENCE_ANOMALY = DataCheck(
     evaluator="runner.builtin.gate:audience_anomaly",
     summary="Today's audience of an element is outside 3 sigma of its last N live launches.",
     dirty_data=(
-        'The history is the last N completed live launches, each launch id once (a replicated row is one '
-        'launch); test launches never count. A launch whose clients is NULL is left out, and the '
+        "The history is the last N completed live launches, each launch id once (a replicated row is one "
+        "launch); test launches never count. A launch whose clients is NULL is left out, and the "
         "expected value says how many were; no usable launch at all is a warning 'no history' (when "
         "today's audience reaches the minimum volume). Today's audience counts distinct customers."
     ),
@@ -61,7 +61,7 @@ CUSTOMER_TYPE_MISMATCH = DataCheck(
     summary="Customers in today's target group whose type differs from the campaign's customer_type.",
     dirty_data=(
         "A member without a customer type (NULL) is a mismatch, shown as '(unknown type)'. Types are "
-        'compared trimmed and case-insensitively; a member listed twice counts once.'
+        "compared trimmed and case-insensitively; a member listed twice counts once."
     ),
 )
 EMPTY_ATTRIBUTE = DataCheck(
@@ -74,10 +74,10 @@ EMPTY_ATTRIBUTE = DataCheck(
     evaluator="runner.builtin.gate:empty_attribute",
     summary='Messages prepared today whose template attributes are empty or zero ("0 points" SMS).',
     dirty_data=(
-        'Numeric attributes (template type integer or number) are empty when missing, NULL, blank or '
-        'written as zero: 0, 0.00, 0,00, -0. Text attributes (string, date, url) are empty when missing, '
+        "Numeric attributes (template type integer or number) are empty when missing, NULL, blank or "
+        "written as zero: 0, 0.00, 0,00, -0. Text attributes (string, date, url) are empty when missing, "
         "NULL or blank once trimmed; '0.5' and ' x ' are not empty. A message row replicated counts "
-        'once.'
+        "once."
     ),
 )
 SECOND_LIVE_LAUNCH = DataCheck(
@@ -90,8 +90,8 @@ SECOND_LIVE_LAUNCH = DataCheck(
     evaluator="runner.builtin.gate:second_live_launch",
     summary="An element was launched live more than once in the campaign's period (day, week, or run).",
     dirty_data=(
-        'Counts distinct launch ids: a launch row replicated twice is one launch. Mode and status are '
-        'compared trimmed and case-insensitively; test launches never count.'
+        "Counts distinct launch ids: a launch row replicated twice is one launch. Mode and status are "
+        "compared trimmed and case-insensitively; test launches never count."
     ),
 )
 BONUS_OVER_CAP = DataCheck(
@@ -104,8 +104,8 @@ BONUS_OVER_CAP = DataCheck(
     evaluator="runner.builtin.gate:bonus_over_cap",
     summary="Customers credited more today by the campaign than the per-client cap.",
     dirty_data=(
-        'Each accrual id is credited once (a replicated row is not a second accrual); accruals of test '
-        'launches are left out; a NULL amount adds nothing.'
+        "Each accrual id is credited once (a replicated row is not a second accrual); accruals of test "
+        "launches are left out; a NULL amount adds nothing."
     ),
 )
 DEDUP_WINDOW = DataCheck(
@@ -117,7 +117,7 @@ DEDUP_WINDOW = DataCheck(
     stage="gate",
     evaluator="runner.builtin.gate:dedup_window",
     summary="Customers in today's target group who already got this campaign within its dedup_window.",
-    dirty_data='Customers count once; a message without a customer id matches nobody.',
+    dirty_data="Customers count once; a message without a customer id matches nobody.",
 )
 NEW_ERRORS = DataCheck(
     "monitor.new_errors",
@@ -129,7 +129,7 @@ NEW_ERRORS = DataCheck(
     evaluator="runner.builtin.incidents:new_errors",
     summary="New error_log rows, one result per code/subcode and campaign, in the words of the error-code dictionary.",
     dirty_data=(
-        'Rows are grouped by code, subcode and campaign as the source writes them; a row without a code '
+        "Rows are grouped by code, subcode and campaign as the source writes them; a row without a code "
         "is reported as the unknown code '(no code)'."
     ),
 )
@@ -164,7 +164,7 @@ QUEUE_SIZE = DataCheck(
     stage="monitor",
     evaluator="runner.builtin.health:queue_size",
     summary="A queue held more entries than its limit at some sample within the window.",
-    dirty_data='A sample without a size (NULL) is left out of the largest size.',
+    dirty_data="A sample without a size (NULL) is left out of the largest size.",
 )
 TABLE_FRESHNESS = DataCheck(
     "monitor.table_freshness",
@@ -176,9 +176,9 @@ TABLE_FRESHNESS = DataCheck(
     evaluator="runner.builtin.health:table_freshness",
     summary="A monitored table received no new row for longer than its max_silence_minutes.",
     dirty_data=(
-        'Rows without a timestamp are left out; a table with no timestamp at all fails. The table is '
-        'found through its source: a dataset as mapped there, a table under `tables:`, or the table of '
-        'that name; a table or column the source lacks is an error of that table alone.'
+        "Rows without a timestamp are left out; a table with no timestamp at all fails. The table is "
+        "found through its source: a dataset as mapped there, a table under `tables:`, or the table of "
+        "that name; a table or column the source lacks is an error of that table alone."
     ),
 )
 AVAILABILITY = DataCheck(
@@ -190,7 +190,7 @@ AVAILABILITY = DataCheck(
     stage="monitor",
     evaluator="runner.builtin.health:availability",
     summary="The share of transactions without a critical error fell below the availability floor.",
-    dirty_data='A transaction whose critical flag is NULL counts as without a critical error.',
+    dirty_data="A transaction whose critical flag is NULL counts as without a critical error.",
 )
 WEBHOOK_ERROR_RATE = DataCheck(
     "monitor.webhook_error_rate",
@@ -201,7 +201,7 @@ WEBHOOK_ERROR_RATE = DataCheck(
     stage="monitor",
     evaluator="runner.builtin.health:webhook_error_rate",
     summary="A webhook answered too many calls with a non-2xx status within the monitoring window.",
-    dirty_data='A call without a status code (NULL: no answer) counts as an error.',
+    dirty_data="A call without a status code (NULL: no answer) counts as an error.",
 )
 PROMO_POOL_LOW = DataCheck(
     "monitor.promo_pool_low",
@@ -213,8 +213,7 @@ PROMO_POOL_LOW = DataCheck(
     evaluator="runner.builtin.health:promo_pool_low",
     summary="A promo-code pool has fewer free codes than thresholds.promo_pool_min_free (Mindbox: 100).",
     dirty_data=(
-        "Statuses are compared trimmed and case-insensitively ('FREE' is free); a code without a status "
-        'is not free.'
+        "Statuses are compared trimmed and case-insensitively ('FREE' is free); a code without a status is not free."
     ),
 )
 DUPLICATE_PARTICIPATION = DataCheck(
@@ -226,10 +225,7 @@ DUPLICATE_PARTICIPATION = DataCheck(
     stage="monitor",
     evaluator="runner.builtin.activity:duplicate_participation",
     summary="Customers who got the same element of a campaign more than once yesterday.",
-    dirty_data=(
-        'Counts distinct message ids: a message row replicated is one message, not a customer messaged '
-        'twice.'
-    ),
+    dirty_data=("Counts distinct message ids: a message row replicated is one message, not a customer messaged twice."),
 )
 LAUNCHED_LAST_HOUR = DataCheck(
     "monitor.launched_last_hour",
@@ -240,7 +236,7 @@ LAUNCHED_LAST_HOUR = DataCheck(
     stage="monitor",
     evaluator="runner.builtin.activity:launched_last_hour",
     summary="Campaigns launched within the monitoring window, with their audience (report only, never fails).",
-    dirty_data='Counts distinct launch ids; a launch without a client count adds none.',
+    dirty_data="Counts distinct launch ids; a launch without a client count adds none.",
 )
 UNRELEASED_ELEMENTS = DataCheck(
     "monitor.unreleased_elements",
@@ -263,8 +259,8 @@ MESSAGES_BELOW_MIN = DataCheck(
     evaluator="runner.builtin.campaign_limits:messages_below_min",
     summary="A launch sent fewer messages than the campaign's limits.min_messages (the segment came out empty).",
     dirty_data=(
-        'Only completed live launches are judged (test launches never are), each launch id once; '
-        'messages count by distinct message id.'
+        "Only completed live launches are judged (test launches never are), each launch id once; "
+        "messages count by distinct message id."
     ),
 )
 MESSAGES_ABOVE_MAX = DataCheck(
@@ -277,8 +273,8 @@ MESSAGES_ABOVE_MAX = DataCheck(
     evaluator="runner.builtin.campaign_limits:messages_above_max",
     summary="A launch sent more messages than the campaign's limits.max_messages.",
     dirty_data=(
-        'Only completed live launches are judged (test launches never are), each launch id once; '
-        'messages count by distinct message id.'
+        "Only completed live launches are judged (test launches never are), each launch id once; "
+        "messages count by distinct message id."
     ),
 )
 BONUS_BELOW_MIN = DataCheck(
@@ -291,8 +287,8 @@ BONUS_BELOW_MIN = DataCheck(
     evaluator="runner.builtin.campaign_limits:bonus_below_min",
     summary="A launch credited a customer less than the campaign's limits.min_bonus.",
     dirty_data=(
-        'Only completed live launches are judged (test launches never are), each launch and accrual id '
-        'once; NULL amounts are left out.'
+        "Only completed live launches are judged (test launches never are), each launch and accrual id "
+        "once; NULL amounts are left out."
     ),
 )
 BONUS_ABOVE_MAX = DataCheck(
@@ -305,8 +301,8 @@ BONUS_ABOVE_MAX = DataCheck(
     evaluator="runner.builtin.campaign_limits:bonus_above_max",
     summary="A launch credited a customer more than the campaign's limits.max_bonus.",
     dirty_data=(
-        'Only completed live launches are judged (test launches never are), each launch and accrual id '
-        'once; NULL amounts are left out.'
+        "Only completed live launches are judged (test launches never are), each launch and accrual id "
+        "once; NULL amounts are left out."
     ),
 )
 BONUS_TOTAL_ABOVE_MAX = DataCheck(
@@ -319,8 +315,8 @@ BONUS_TOTAL_ABOVE_MAX = DataCheck(
     evaluator="runner.builtin.campaign_limits:bonus_total_above_max",
     summary="A launch credited more bonus in total than the campaign's limits.max_bonus_total.",
     dirty_data=(
-        'Only completed live launches are judged (test launches never are), each launch and accrual id '
-        'once; NULL amounts add nothing.'
+        "Only completed live launches are judged (test launches never are), each launch and accrual id "
+        "once; NULL amounts add nothing."
     ),
 )
 
@@ -335,8 +331,8 @@ UNKNOWN_VALUES = DataCheck(
     evaluator="runner.builtin.vocabulary:unknown_values",
     summary="Rows of the last jobs window whose status, mode, channel or customer type is none the contract knows.",
     dirty_data=(
-        'Values are compared trimmed and lower-cased; a NULL in a column the contract does not allow to '
-        'be NULL counts as unknown. Customer types are those of thresholds.customer_types.'
+        "Values are compared trimmed and lower-cased; a NULL in a column the contract does not allow to "
+        "be NULL counts as unknown. Customer types are those of thresholds.customer_types."
     ),
 )
 OUTBOUND_STOPPED = DataCheck(

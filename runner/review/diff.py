@@ -51,6 +51,8 @@ def entities(repo: Repository | None, files: Collection[str]) -> dict[tuple[str,
     found: dict[tuple[str, str], Entity] = {}
     if repo is None:
         return found
+    sources = repo.single("sources")
+    default_source = str(sources["default"]) if isinstance(sources, dict) else ""
     for kind in KINDS:
         for rel in repo.files_of(kind):
             if rel not in files:
@@ -58,12 +60,12 @@ def entities(repo: Repository | None, files: Collection[str]) -> dict[tuple[str,
             document = repo.document(rel)
             if document.error is not None or not isinstance(document.data, dict):
                 continue
-            for key, path, data in _things(kind.name, document):
+            for key, path, data in _things(kind.name, document, default_source):
                 found.setdefault((kind.name, key), Entity(kind.name, key, document, path, data))
     return found
 
 
-def _things(kind: str, document: Document) -> Iterator[tuple[str, JsonPath, Any]]:
+def _things(kind: str, document: Document, default_source: str = "") -> Iterator[tuple[str, JsonPath, Any]]:
     data = document.data
     if kind in ("campaign", "template"):
         if isinstance(data.get("id"), str):
@@ -74,9 +76,13 @@ def _things(kind: str, document: Document) -> Iterator[tuple[str, JsonPath, Any]
         section, fields = _LISTED[kind]
         items = data.get(section)
         for index, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict) or not isinstance(item.get(fields[0]), str):
+            if kind == "monitored_tables" and isinstance(item, dict):  # named like its results: source.table
+                named = {"source": default_source, **item} if default_source else item
+            else:
+                named = item
+            if not isinstance(named, dict) or not isinstance(named.get(fields[0]), str):
                 continue
-            parts = [str(item[name]) for name in fields if item.get(name) is not None]
+            parts = [str(named[name]) for name in fields if named.get(name) is not None]
             yield ("/" if kind == "error_codes" else ".").join(parts), (section, index), item
 
 
