@@ -311,11 +311,7 @@ def bonus_over_cap(ev: Evaluation, campaign: Campaign) -> list[Result]:
 def of_test_launch(source: Source, rows: sa.FromClause) -> sa.ColumnElement[bool]:
     """Rows (accruals, messages) of a launch in mode test: never judged against production limits."""
     launches = source.dataset("launches")
-    return (
-        sa.select(sa.literal(1))
-        .where(launches.c.launch_id == rows.c.launch_id, launches.c.mode == "test")
-        .exists()
-    )
+    return sa.select(sa.literal(1)).where(launches.c.launch_id == rows.c.launch_id, launches.c.mode == "test").exists()
 
 
 def dedup_window(ev: Evaluation, campaign: Campaign) -> list[Result]:
