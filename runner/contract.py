@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,6 +57,16 @@ VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
     ("promo_codes", "status"): ("free", "issued", "expired"),
     ("job_runs", "status"): ("succeeded", "failed", "cancelled", "running"),
 }
+
+
+def vocabularies(customer_types: Iterable[str]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(dataset, column) -> the known values, customer types being the repository's (thresholds)."""
+    known = dict(VOCABULARIES)
+    types = tuple(str(kind).strip().lower() for kind in customer_types)
+    for dataset in ("customers", "target_group_members"):
+        known[(dataset, "customer_type")] = types
+    return known
+
 
 # Columns the contract allows to be NULL; a NULL elsewhere is dirty data (`sources check` counts it).
 NULLABLE: dict[str, tuple[str, ...]] = {

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement, ColumnElement, Executable
 
 from runner.adapter import SourceError
-from runner.contract import DATASETS, NORMALIZED, NULLABLE, VOCABULARIES
+from runner.contract import DATASETS, NORMALIZED, NULLABLE, vocabularies
 from runner.engine.evaluation import Evaluation, Source
 from runner.engine.execute import evaluate_each
 from runner.engine.plan import run_tasks
@@ -119,7 +119,7 @@ def check_sources(
                 continue
             opened[name] = adapter
             report.dialect = adapter.dialect
-            checking = f"{_plural(len(config.datasets), 'dataset')}, {_plural(len(config.tables), 'table')}"
+            checking = f"{plural(len(config.datasets), 'dataset')}, {plural(len(config.tables), 'table')}"
             say(f"{name}: checking {checking} ...")
             report.findings.extend(_datasets(repo, config, adapter, report))
             report.findings.extend(_tables(repo, config, adapter, report))
@@ -130,7 +130,7 @@ def check_sources(
             for report in reports:
                 if report.source in explained:
                     asked = sum(bool(explained[report.source].checks_of(e)) for e in explained[report.source].executed)
-                    say(f"{report.source}: explaining the {_plural(asked, 'statement')} the checks sent ...")
+                    say(f"{report.source}: explaining the {plural(asked, 'statement')} the checks sent ...")
                     report.findings.extend(index_advice(sources.by_name[report.source], explained[report.source]))
     finally:
         for adapter in opened.values():
@@ -155,19 +155,10 @@ def _open(config: SourceConfig, report: SourceReport) -> _RecordingAdapter | Non
 # --- 1-3: the mapping, NULLs and vocabularies --------------------------------------------------------------
 
 
-def vocabularies(repo: Repository) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(dataset, column) -> the known values; customer types are the repository's."""
-    known = dict(VOCABULARIES)
-    types = tuple(str(kind).strip().lower() for kind in repo.thresholds["customer_types"])
-    for dataset in ("customers", "target_group_members"):
-        known[(dataset, "customer_type")] = types
-    return known
-
-
 def _datasets(
     repo: Repository, config: SourceConfig, adapter: _RecordingAdapter, report: SourceReport
 ) -> Iterator[Finding]:
-    known = vocabularies(repo)
+    known = vocabularies(repo.thresholds["customer_types"])
     for name, mapping in config.datasets.items():
         report.datasets += 1
         issues = _probe(adapter, config, name, mapping, DATASETS[name])
@@ -280,7 +271,7 @@ def _counts(
         kinds = int(answer[f"kinds_{index}"] or 0)
         top = _most_frequent(adapter, rows, column, values)
         named = ", ".join(f"{value!r} ({count:,})" for value, count in top)
-        more = f", and {_plural(kinds - len(top), 'more value')}" if kinds > len(top) else ""
+        more = f", and {plural(kinds - len(top), 'more value')}" if kinds > len(top) else ""
         rows_text = "1 row" if outside_rows == 1 else f"{outside_rows:,} rows"
         message = f"{rows_text} with a {column} outside the vocabulary ({', '.join(values)}): {named}{more}"
         yield Finding(config.name, name, column, WARNING, message, config.file, mapping.column(column).line)
@@ -570,5 +561,5 @@ def _converted(mappings: list[tuple[str, DatasetMapping]]) -> dict[str, str]:
     return found
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -19,7 +19,8 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from runner.adapter import SourceError
 from runner.builtin.declarations import UNKNOWN_VALUES
 from runner.builtin.incidents import window
-from runner.contract import NULLABLE, VOCABULARIES
+from runner.contract import NULLABLE
+from runner.contract import vocabularies as contract_vocabularies
 from runner.engine.evaluation import Evaluation, Source
 from runner.engine.execute import source_error
 from runner.engine.result import Result, Status
@@ -29,13 +30,10 @@ SHOWN = 5  # distinct unknown values named per column
 
 
 def vocabularies(ev: Evaluation) -> dict[str, dict[str, tuple[str, ...]]]:
-    """dataset -> column -> known values; customer types are the repository's (thresholds.customer_types)."""
+    """dataset -> column -> known values."""
     known: dict[str, dict[str, tuple[str, ...]]] = {}
-    for (dataset, column), values in VOCABULARIES.items():
+    for (dataset, column), values in contract_vocabularies(ev.thresholds["customer_types"]).items():
         known.setdefault(dataset, {})[column] = values
-    types = tuple(str(t).lower() for t in ev.thresholds["customer_types"])
-    for dataset in ("customers", "target_group_members"):
-        known.setdefault(dataset, {})["customer_type"] = types
     return known
 
 

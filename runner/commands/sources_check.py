@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from runner.errors import ExitCode, UsageError
-from runner.mapping_report import ADVICE, ERROR, SQLITE_NO_ADVICE, WARNING, SourceReport, check_sources
+from runner.mapping_report import ADVICE, ERROR, SQLITE_NO_ADVICE, WARNING, SourceReport, check_sources, plural
 from runner.repository import Repository
 from runner.sources import SOURCES_FILE, load_sources
 
@@ -46,8 +46,8 @@ def text(reports: list[SourceReport]) -> str:
         if report.dialect == "sqlite" and not said_sqlite:
             lines.append(SQLITE_NO_ADVICE)
             said_sqlite = True
-        checked = f"{_plural(report.datasets, 'dataset')}, {_plural(report.tables, 'table')} checked"
-        found = f"{_plural(report.count(ERROR), 'error')}, {_plural(report.count(WARNING), 'warning')}"
+        checked = f"{plural(report.datasets, 'dataset')}, {plural(report.tables, 'table')} checked"
+        found = f"{plural(report.count(ERROR), 'error')}, {plural(report.count(WARNING), 'warning')}"
         lines.append(f"{report.source}: {checked}: {found}, {report.count(ADVICE)} advice")
     return "".join(f"{line}\n" for line in lines)
 
@@ -62,10 +62,6 @@ def exit_code(reports: list[SourceReport]) -> ExitCode:
     if any(report.count(ERROR) or report.count(WARNING) for report in reports):
         return ExitCode.PROBLEMS
     return ExitCode.OK
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _progress(message: str) -> None:
