@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,3 +56,52 @@ def write_report(path: Path | None, rows: list[Any], **facts: Any) -> None:
 
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def timed_process(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in KiB and exit code of one process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    return seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def sent_statements(root: Path, environ: dict[str, str], moment: str) -> list[sa.Executable]:
+    """The statements one in-process `run` of the repository at root sends to its sources."""
+    from runner.engine.evaluation import Evaluation
+    from runner.engine.execute import execute
+    from runner.engine.plan import run_tasks
+    from runner.repository import Repository
+
+    os.environ.update(environ)
+    repo = Repository(root)
+    now = datetime.fromisoformat(moment)
+    ev = Evaluation(repo, now)
+    try:
+        results = execute(run_tasks(repo, now), ev)
+        assert not [r for r in results if r.status.value == "error"], "a check failed on the source"
+        return [done.statement for source in ev.opened for done in source.adapter.executed]  # type: ignore[attr-defined]
+    finally:
+        ev.close()
+
+
+def floor(url: str, statements: list[sa.Executable], workers: int) -> float:
+    engine = sa.create_engine(url, pool_size=workers) if not url.startswith("sqlite") else sa.create_engine(url)
+
+    def one(statement: sa.Executable) -> None:
+        with engine.connect() as connection:
+            connection.execute(statement).fetchall()
+
+    with engine.connect():
+        pass  # connect before the clock starts, as the run's own connect is not part of a query
+    started = time.perf_counter()
+    if workers == 1:
+        for statement in statements:
+            one(statement)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, statements))
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds

@@ -19,93 +19,41 @@ PostgreSQL: a scratch database on 127.0.0.1:5432 (user postgres), dropped afterw
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import ROOT, scratch_url, write_report
-
-from runner.engine.evaluation import Evaluation
-from runner.engine.execute import execute
-from runner.engine.plan import run_tasks
-from runner.repository import Repository
+from common import ROOT, floor, scratch_url, sent_statements, timed_process, write_report
 
 NOW = "2026-12-01T11:00:00+03:00"
-
-
-def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in KiB and exit code of one process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    return seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
-
-
-def sent_statements(url: str) -> list[sa.Executable]:
-    os.environ["CAMPAIGN_GUARD_DEMO_URL"] = url
-    repo = Repository(ROOT)
-    now = dt.datetime.fromisoformat(NOW)
-    ev = Evaluation(repo, now)
-    try:
-        results = execute(run_tasks(repo, now), ev)
-        assert not [r for r in results if r.status.value == "error"], "a check failed on the source"
-        return [done.statement for source in ev.opened for done in source.adapter.executed]  # type: ignore[attr-defined]
-    finally:
-        ev.close()
-
-
-def floor(url: str, statements: list[sa.Executable], workers: int) -> float:
-    engine = sa.create_engine(url, pool_size=workers) if not url.startswith("sqlite") else sa.create_engine(url)
-
-    def one(statement: sa.Executable) -> None:
-        with engine.connect() as connection:
-            connection.execute(statement).fetchall()
-
-    with engine.connect():
-        pass  # connect before the clock starts, as the run's own connect is not part of a query
-    started = time.perf_counter()
-    if workers == 1:
-        for statement in statements:
-            one(statement)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(one, statements))
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    return seconds
 
 
 def measure(backend: str, scale: float, repeat: int, directory: Path) -> dict[str, object]:
     with scratch_url(backend, directory, "demo.db") as url:
         env = {**os.environ, "CAMPAIGN_GUARD_DEMO_URL": url}
         build, build_rss, code = timed_process(
-            [sys.executable, "-m", "runner", "demo", "--scale", str(scale), "--now", NOW, "--url", url], env
+            [sys.executable, "-m", "runner", "demo", "--scale", str(scale), "--now", NOW, "--url", url], env, ROOT
         )
         assert code == 0, "demo build failed"
         if backend == "postgresql":
             with sa.create_engine(url).connect() as connection:
                 connection.execute(sa.text("ANALYZE"))
-        statements = sent_statements(url)
+        statements = sent_statements(ROOT, {"CAMPAIGN_GUARD_DEMO_URL": url}, NOW)
         runs, rss, sequential, parallel = [], [], [], []
         for _ in range(repeat):
             seconds, peak, code = timed_process(
-                [sys.executable, "-m", "runner", "run", "--now", NOW, "--format", "json"], env
+                [sys.executable, "-m", "runner", "run", "--now", NOW, "--format", "json"], env, ROOT
             )
             assert code == 1, f"run exited {code}"
             runs.append(seconds)
             rss.append(peak)
             sequential.append(floor(url, statements, 1))
             parallel.append(floor(url, statements, 4))
-        startup, _peak, _code = timed_process([sys.executable, "-m", "runner", "--version"], env)
+        startup, _peak, _code = timed_process([sys.executable, "-m", "runner", "--version"], env, ROOT)
         row = {
             "backend": backend,
             "scale": scale,

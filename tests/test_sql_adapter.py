@@ -224,3 +224,18 @@ def test_statements_run_in_one_transaction(tmp_path: Path):
         adapter.run_statements(["UPDATE outbound_switch SET enabled = 0", "UPDATE no_such_table SET x = 1"])
     assert adapter.fetch(sa.text("SELECT enabled FROM outbound_switch")) == [{"enabled": 1}]
     adapter.close()
+
+
+def test_sql_over_datasets_inlines_each_dataset_used_twice(crm_url: str):
+    """A WITH used twice is a temporary copy of the whole table on PostgreSQL unless NOT MATERIALIZED."""
+    adapter = open_adapter(source(crm_url, customers=RENAMED))
+    sql = (
+        "SELECT a.customer_id FROM customers a JOIN customers b ON b.customer_type = a.customer_type "
+        "AND b.customer_id <> a.customer_id ORDER BY a.customer_id"
+    )
+    statement = adapter.over_datasets(sql)
+    inline = "" if crm_url.startswith("mysql") else " NOT MATERIALIZED"  # MariaDB merges a WITH by itself
+    table = "main.crm_partners" if crm_url.startswith("sqlite") else "crm_partners"  # SQLite: not the WITH itself
+    assert statement.text.startswith(f"WITH customers AS{inline} (SELECT {table}.partner_guid AS customer_id")
+    assert adapter.fetch(statement) == [{"customer_id": "c1"}, {"customer_id": "c3"}]
+    adapter.close()

@@ -30,54 +30,62 @@ from runner.engine.levels import Levels
 from runner.engine.result import Result, plain
 
 
-def _per_run(
-    ev: Evaluation, rows: sa.FromClause, measures: Callable[[Any], list[Any]], check: str
-) -> list[dict[str, Any]]:
-    """Completed live runs (not rows) within the window, so that a run is measured whole or not at all.
+def _runs(ev: Evaluation) -> sa.Subquery:
+    """Completed live launches of running campaigns within the window, each launch id once.
 
-    A launch row replicated is one launch; a test launch is never held to production limits.
+    Runs, not rows, are measured, so that a run is judged whole or not at all; a test launch is
+    never held to production limits.
     """
     source = ev.source(None)
     launches = source.dataset("launches")
-    campaigns = sorted(running_campaigns(ev))
-    runs = (
+    return (
         sa.select(launches.c.launch_id, launches.c.campaign_id, launches.c.launched_at)
         .distinct()
         .where(
-            launches.c.campaign_id.in_(campaigns),
+            launches.c.campaign_id.in_(sorted(running_campaigns(ev))),
             launches.c.launched_at >= source.local(ev.now - window(ev, "jobs_window")),
             launches.c.status == "completed",  # a running launch is not finished; a refused one sent nothing
             launches.c.mode == "live",
         )
         .subquery("runs")
     )
+
+
+def _messages(ev: Evaluation, check: str) -> list[dict[str, Any]]:
+    source = ev.source(None)
+    messages = source.dataset("messages")
+    runs = _runs(ev)
     return source.rows(
-        sa.select(runs.c.campaign_id, runs.c.launched_at, *measures(rows))
-        .select_from(runs.outerjoin(rows, runs.c.launch_id == rows.c.launch_id))
+        sa.select(
+            runs.c.campaign_id,
+            runs.c.launched_at,
+            sa.func.count(sa.distinct(messages.c.message_id)).label("messages"),  # a replicated row once
+        )
+        .select_from(runs.outerjoin(messages, runs.c.launch_id == messages.c.launch_id))
         .group_by(runs.c.campaign_id, runs.c.launched_at),
         check,
     )
 
 
-def _messages(ev: Evaluation, check: str) -> list[dict[str, Any]]:
-    messages = ev.source(None).dataset("messages")
-    count = sa.func.count(sa.distinct(messages.c.message_id))  # a message row replicated is one message
-    return _per_run(ev, messages, lambda rows: [count.label("messages")], check)
-
-
 def _bonuses(ev: Evaluation, check: str) -> list[dict[str, Any]]:
-    accruals = ev.source(None).dataset("bonus_accruals")
-    credited = (  # an accrual row replicated is credited once
-        sa.select(accruals.c.accrual_id, accruals.c.launch_id, accruals.c.amount).distinct().subquery("credited")
+    """Each accrual once (a replicated row is not a second accrual): grouped by run and accrual id first."""
+    source = ev.source(None)
+    accruals = source.dataset("bonus_accruals")
+    runs = _runs(ev)
+    credited = (
+        sa.select(runs.c.campaign_id, runs.c.launched_at, accruals.c.accrual_id, accruals.c.amount)
+        .select_from(runs.outerjoin(accruals, runs.c.launch_id == accruals.c.launch_id))
+        .group_by(runs.c.campaign_id, runs.c.launched_at, accruals.c.accrual_id, accruals.c.amount)
+        .subquery("credited")
     )
-    return _per_run(
-        ev,
-        credited,
-        lambda rows: [
-            sa.func.min(rows.c.amount).label("smallest"),
-            sa.func.max(rows.c.amount).label("largest"),
-            sa.func.sum(rows.c.amount).label("total"),
-        ],
+    return source.rows(
+        sa.select(
+            credited.c.campaign_id,
+            credited.c.launched_at,
+            sa.func.min(credited.c.amount).label("smallest"),
+            sa.func.max(credited.c.amount).label("largest"),
+            sa.func.sum(credited.c.amount).label("total"),
+        ).group_by(credited.c.campaign_id, credited.c.launched_at),
         check,
     )
 

@@ -213,9 +213,9 @@ def empty_attribute(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
         if names is None:
             continue
         # every declared attribute of every message: a missing row is as empty as an empty value
+        shown = (messages.c.message_id, messages.c.customer_id, names.c.name, attributes.c.value)
         query = (
-            sa.select(messages.c.message_id, messages.c.customer_id, names.c.name, attributes.c.value)
-            .distinct()  # a message row replicated is one message
+            sa.select(*shown)
             .select_from(
                 messages.join(names, names.c.element_id == messages.c.element_id).outerjoin(
                     attributes,
@@ -229,6 +229,9 @@ def empty_attribute(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
                 messages.c.created_at < source.local(end),
                 empty_value(attributes, names),
             )
+            # a message row replicated is one message: GROUP BY, not DISTINCT, which would make SQLite
+            # copy the whole attributes table to answer the outer join (it never flattens a DISTINCT one)
+            .group_by(*shown)
         )
         yield from failed_rows(
             ev,
