@@ -546,7 +546,7 @@ def test_anomaly_per_group(database: sa.Engine, ev: Evaluation):
     results = anomaly(ev, ABOUT, target, period=timedelta(hours=1), baseline=Baseline(history=5, min_volume=0))
     assert verdicts(results) == [("w1", PASS, 10), ("w2", FAIL, 40), ("w3", FAIL, 0), ("w4", PASS, 0)]
     assert [r.expected for r in results] == ["between 10 and 10 (3 sigma of the last 5)"] * 3 + [
-        "not enough history"  # w4 never had a row: no history, not five zeros
+        "no history"  # w4 never had a row: no history, not five zeros; nothing now either
     ]
     assert results[2].cause == "0 is 0.0x the mean 10 of the last 5 periods"
 

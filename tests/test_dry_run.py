@@ -457,7 +457,7 @@ def test_an_unreachable_source_is_exit_4_and_nothing_is_recorded(store_rows):
 
     done = run_cli("dry-run", "churn_reactivation", "--record", env={"CAMPAIGN_GUARD_DEMO_URL": NOWHERE})
     assert done.returncode == 4
-    assert "Figures: could not be computed: source 'demo' (check dry-run): cannot connect to" in done.stdout
+    assert "Figures: could not be computed: source 'demo': cannot connect to" in done.stdout
     assert done.stderr == "campaign-guard: not recorded: the figures could not be computed\n"
     assert store_rows("test_launches") == []
 

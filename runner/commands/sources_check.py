@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from runner.errors import ExitCode, UsageError
-from runner.mapping_report import ADVICE, ERROR, SQLITE_NO_ADVICE, WARNING, SourceReport, check_sources, plural
+from runner.index_advice import SQLITE_NO_ADVICE
+from runner.mapping_report import ADVICE, ERROR, WARNING, SourceReport, check_sources, plural
 from runner.repository import Repository
 from runner.sources import SOURCES_FILE, load_sources
 
