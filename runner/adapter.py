@@ -37,7 +37,7 @@ class Adapter(Protocol):
         """The logical dataset, with the contract's column names, to build queries on."""
         ...
 
-    def table(self, name: str, columns: Sequence[str]) -> FromClause:
+    def table(self, name: str, columns: Sequence[str], times: Sequence[str] = ()) -> FromClause:
         """A table outside the contract (a monitored integration table), as mapped under `tables:`."""
         ...
 

@@ -7,11 +7,12 @@ text converted in SQL. Checks never see a real name or a raw spelling.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.types import TypeEngine
 
 from runner.contract import NORMALIZED, column_type
 from runner.sources import Column, DatasetMapping, SamplePolicy
@@ -36,41 +37,59 @@ def base(mapping: DatasetMapping, reals: Iterable[str], dialect: str, alias: str
 
 
 def logical_columns(
-    name: str, mapping: DatasetMapping, columns: Iterable[str], dialect: str, rows: FromClause
+    name: str,
+    mapping: DatasetMapping,
+    columns: Iterable[str],
+    dialect: str,
+    rows: FromClause,
+    times: Collection[str] = (),
 ) -> list[ColumnElement[Any]]:
-    """Each logical column as an expression over the real rows, labelled with its logical name."""
+    """Each logical column as an expression over the real rows, labelled with its logical name.
+
+    times: columns that hold moments though the contract does not name them (a monitored table's).
+    """
     normalized = NORMALIZED.get(name, ())
     found: list[ColumnElement[Any]] = []
     for logical in columns:
         column = mapping.column(logical)
         raw = rows.c[column.real]
-        found.append(_expression(logical, column, raw, dialect, logical in normalized).label(logical))
+        typed = sa.DateTime() if logical in times else column_type(logical)
+        found.append(_expression(logical, column, raw, dialect, logical in normalized, typed).label(logical))
     return found
 
 
 def _expression(
-    logical: str, column: Column, raw: ColumnElement[Any], dialect: str, normalized: bool
+    logical: str,
+    column: Column,
+    raw: ColumnElement[Any],
+    dialect: str,
+    normalized: bool,
+    typed: TypeEngine[Any] | None,
 ) -> ColumnElement[Any]:
     if column.type == "text":
         assert column.format is not None
         return text_to_time(raw, column.format, kind_of(logical), dialect)
     if normalized:
         return sa.func.lower(sa.func.trim(raw), type_=sa.String())
-    typed = column_type(logical)
     return sa.type_coerce(raw, typed) if typed is not None else raw
 
 
-def contract_rows(name: str, mapping: DatasetMapping, columns: Iterable[str], dialect: str) -> sa.Subquery:
+def contract_rows(
+    name: str, mapping: DatasetMapping, columns: Iterable[str], dialect: str, times: Collection[str] = ()
+) -> sa.Subquery:
     """SELECT the logical columns FROM the mapped table or query, as a subquery named like the dataset."""
     columns = list(columns)
     rows = base(mapping, (mapping.real_column(c) for c in columns), dialect, f"{name}_mapped")
-    return sa.select(*logical_columns(name, mapping, columns, dialect, rows)).select_from(rows).subquery(name)
+    selected = logical_columns(name, mapping, columns, dialect, rows, times)
+    return sa.select(*selected).select_from(rows).subquery(name)
 
 
-def where(name: str, mapping: DatasetMapping, logical: str) -> str:
-    """How a message names a mapped column: "dataset messages, column status -> zcrm_msg.msg_status"."""
-    column = mapping.column(logical)
-    return f"dataset {name}, column {logical} -> {mapping.origin}.{column.real}"
+def where(name: str, mapping: DatasetMapping, logical: str | None = None, noun: str = "dataset") -> str:
+    """How a message names a mapping: "dataset messages -> zcrm_msg", "dataset launches (query)", or a
+    column of it: "dataset messages, column status -> zcrm_msg.msg_status"."""
+    if logical is None:
+        return f"{noun} {name} -> {mapping.table}" if mapping.table else f"{noun} {name} (query)"
+    return f"{noun} {name}, column {logical} -> {mapping.origin}.{mapping.column(logical).real}"
 
 
 MASK = "***"

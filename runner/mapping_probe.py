@@ -47,24 +47,35 @@ class MappingIssue:
 
 
 def probe(
-    connection: Connection, name: str, mapping: DatasetMapping, columns: Sequence[str], file: str
+    connection: Connection,
+    name: str,
+    mapping: DatasetMapping,
+    columns: Sequence[str],
+    file: str,
+    *,
+    times: Sequence[str] = (),
+    noun: str = "dataset",
 ) -> list[MappingIssue]:
-    """Issues of one mapped dataset (or table): missing table, query or columns first, then types."""
-    missing = _missing(connection, name, mapping, columns, file)
+    """Issues of one mapped dataset (or table): missing table, query or columns first, then types.
+
+    times: columns that must hold moments besides the contract's own (a monitored table's timestamp).
+    noun: what the messages call it, "dataset" or "table".
+    """
+    missing = _missing(connection, name, mapping, columns, file, noun)
     if missing:
         return missing
-    return _types(connection, name, mapping, columns, file)
+    return _types(connection, name, mapping, columns, file, times, noun)
 
 
-def _issue(name: str, mapping: DatasetMapping, logical: str | None, message: str, file: str) -> MappingIssue:
-    if logical is None:
-        origin = f"dataset {name} -> {mapping.origin}" if mapping.table else f"dataset {name} (query)"
-        return MappingIssue(name, None, message, file, mapping.line, origin)
-    return MappingIssue(name, logical, message, file, mapping.column(logical).line, where(name, mapping, logical))
+def _issue(
+    name: str, mapping: DatasetMapping, logical: str | None, message: str, file: str, noun: str = "dataset"
+) -> MappingIssue:
+    line = mapping.line if logical is None else mapping.column(logical).line
+    return MappingIssue(name, logical, message, file, line, where(name, mapping, logical, noun))
 
 
 def _missing(
-    connection: Connection, name: str, mapping: DatasetMapping, columns: Sequence[str], file: str
+    connection: Connection, name: str, mapping: DatasetMapping, columns: Sequence[str], file: str, noun: str
 ) -> list[MappingIssue]:
     dialect = connection.dialect.name
     for logical in columns:
@@ -73,7 +84,7 @@ def _missing(
             try:
                 check_format(column.format or "", kind_of(logical))
             except ValueError as error:
-                return [_issue(name, mapping, logical, str(error), file)]
+                return [_issue(name, mapping, logical, str(error), file, noun)]
     reals = [mapping.real_column(c) for c in columns]
     rows = base(mapping, reals, dialect, "probed")
     try:
@@ -84,12 +95,12 @@ def _missing(
     present = _present_columns(connection, mapping)
     if present is None:
         what = "no such table" if mapping.table else f"the query fails: {failure}"
-        return [_issue(name, mapping, None, what, file)]
+        return [_issue(name, mapping, None, what, file, noun)]
     lowered = {p.lower() for p in present}
     absent = [c for c in columns if mapping.real_column(c).lower() not in lowered]
     if not absent:
-        return [_issue(name, mapping, None, f"the source refuses the mapping: {failure}", file)]
-    return [_issue(name, mapping, logical, "no such column", file) for logical in absent]
+        return [_issue(name, mapping, None, f"the source refuses the mapping: {failure}", file, noun)]
+    return [_issue(name, mapping, logical, "no such column", file, noun) for logical in absent]
 
 
 def _present_columns(connection: Connection, mapping: DatasetMapping) -> list[str] | None:
@@ -113,10 +124,16 @@ def _present_columns(connection: Connection, mapping: DatasetMapping) -> list[st
 
 
 def _types(
-    connection: Connection, name: str, mapping: DatasetMapping, columns: Sequence[str], file: str
+    connection: Connection,
+    name: str,
+    mapping: DatasetMapping,
+    columns: Sequence[str],
+    file: str,
+    times: Sequence[str],
+    noun: str,
 ) -> list[MappingIssue]:
     """One sample value per typed column (a non-NULL one), judged against the contract's type."""
-    typed = [c for c in columns if column_type(c) is not None or mapping.column(c).type == "text"]
+    typed = [c for c in columns if column_type(c) is not None or mapping.column(c).type == "text" or c in times]
     if not typed:
         return []
     dialect = connection.dialect.name
@@ -128,18 +145,21 @@ def _types(
     try:
         answer = _answer(connection, sa.select(*samples))
     except exc.DBAPIError as error:
-        return [_issue(name, mapping, None, f"the source refuses the mapping: {_first_line(error)}", file)]
+        return [_issue(name, mapping, None, f"the source refuses the mapping: {_first_line(error)}", file, noun)]
     row = answer[0] if answer else {}
     issues = []
     for index, logical in enumerate(typed):
         value = row.get(f"c{index}")
-        problem = judge(logical, value, mapping.column(logical).type, mapping.column(logical).format, dialect)
+        column = mapping.column(logical)
+        problem = judge(logical, value, column.type, column.format, dialect, as_time=logical in times)
         if problem:
-            issues.append(_issue(name, mapping, logical, problem, file))
+            issues.append(_issue(name, mapping, logical, problem, file, noun))
     return issues
 
 
-def judge(logical: str, value: Any, declared: str | None, fmt: str | None, dialect: str) -> str | None:
+def judge(
+    logical: str, value: Any, declared: str | None, fmt: str | None, dialect: str, *, as_time: bool = False
+) -> str | None:
     """Why a sample value does not fit the logical column, or None when it does."""
     if value is None:
         return None
@@ -149,7 +169,7 @@ def judge(logical: str, value: Any, declared: str | None, fmt: str | None, diale
             return None
         return f"holds {_shown(value)}, which does not match the declared format {fmt!r}"
     expected = column_type(logical)
-    if is_time(logical) or isinstance(expected, sa.Date):
+    if as_time or is_time(logical) or isinstance(expected, sa.Date):
         if isinstance(value, datetime | date):
             return None
         if isinstance(value, str) and dialect == "sqlite" and _SQLITE_TIME.match(value):

@@ -29,6 +29,7 @@ from sqlalchemy.sql import ColumnElement
 from runner.adapter import SourceError
 from runner.contract import DATASETS, NULLABLE, vocabularies
 from runner.index_advice import EXPLAINED_DIALECTS, RecordingAdapter, evaluate_checks, index_advice
+from runner.mapping import where
 from runner.mapping_probe import MappingIssue, probe
 from runner.repository import Repository
 from runner.sources import DatasetMapping, SourceConfig, Sources
@@ -156,7 +157,7 @@ def _datasets(
     for name, mapping in config.datasets.items():
         report.datasets += 1
         issues = _probe(adapter, config, name, mapping, DATASETS[name])
-        yield from (_issue_finding(config, issue, table=False) for issue in issues)
+        yield from (_issue_finding(config, issue) for issue in issues)
         if issues:  # the counts would stumble on the same thing
             continue
         try:
@@ -178,24 +179,32 @@ def _tables(
             present = adapter.columns(mapping)
             if present is None:
                 what = "no such table" if mapping.table else "the query fails"
-                origin = f"table {name} -> {mapping.origin}" if mapping.table else f"table {name} (query)"
+                origin = where(name, mapping, noun="table")
                 yield Finding(config.name, name, None, ERROR, f"{origin}: {what}", config.file, mapping.line)
                 continue
             columns = present
             if not columns:
                 continue
-        issues = _probe(adapter, config, name, mapping, columns)
-        yield from (_issue_finding(config, issue, table=True) for issue in issues)
+        times = tuple(monitored.get(name, ()))
+        issues = _probe(adapter, config, name, mapping, columns, times=times, noun="table")
+        yield from (_issue_finding(config, issue) for issue in issues)
 
 
 def _probe(
-    adapter: RecordingAdapter, config: SourceConfig, name: str, mapping: DatasetMapping, columns: Sequence[str]
+    adapter: RecordingAdapter,
+    config: SourceConfig,
+    name: str,
+    mapping: DatasetMapping,
+    columns: Sequence[str],
+    *,
+    times: Sequence[str] = (),
+    noun: str = "dataset",
 ) -> list[MappingIssue]:
     try:
         with adapter.connection() as connection:
-            return probe(connection, name, mapping, columns, config.file)
+            return probe(connection, name, mapping, columns, config.file, times=times, noun=noun)
     except Exception as error:  # the source went away, or the mapping is beyond the probe: this dataset's error
-        origin = f"dataset {name} -> {mapping.origin}" if mapping.table else f"dataset {name} (query)"
+        origin = where(name, mapping, noun=noun)
         return [MappingIssue(name, None, f"cannot be probed: {_reason(error)}", config.file, mapping.line, origin)]
 
 
@@ -211,10 +220,8 @@ def _monitored_columns(repo: Repository) -> dict[str, list[str]]:
     return found
 
 
-def _issue_finding(config: SourceConfig, issue: MappingIssue, *, table: bool) -> Finding:
+def _issue_finding(config: SourceConfig, issue: MappingIssue) -> Finding:
     message = f"{issue.origin}: {issue.message}"
-    if table:  # the probe speaks of datasets; a table under `tables:` is called so
-        message = message.replace("dataset ", "table ", 1)
     return Finding(config.name, issue.dataset, issue.column, ERROR, message, issue.file, issue.line)
 
 

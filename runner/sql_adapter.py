@@ -53,7 +53,7 @@ class SqlAlchemyAdapter:
         self._slots = threading.BoundedSemaphore(config.max_concurrent_queries)
         self._answers: dict[tuple[str, str], Future[list[dict[str, Any]]]] = {}
         self._answers_lock = threading.Lock()
-        self._verified: dict[tuple[str, tuple[str, ...]], Future[list[MappingIssue]]] = {}
+        self._verified: dict[tuple[Any, ...], Future[list[MappingIssue]]] = {}
         self.executed: list[Executed] = []
 
     def _create_engine(self) -> Engine:
@@ -102,24 +102,31 @@ class SqlAlchemyAdapter:
         self._verify(name, mapping, columns)
         return contract_rows(name, mapping, columns, self._engine.dialect.name)
 
-    def table(self, name: str, columns: Sequence[str]) -> FromClause:
+    def table(self, name: str, columns: Sequence[str], times: Sequence[str] = ()) -> FromClause:
         """A table outside the contract, through `tables:` when mapped there, else by its own name."""
         mapping = self._config.tables.get(name) or DatasetMapping(table=name)
-        self._verify(f"table {name}", mapping, columns, kind="table")
-        return contract_rows(name, mapping, columns, self._engine.dialect.name)
+        self._verify(name, mapping, columns, times=tuple(times), noun="table")
+        return contract_rows(name, mapping, columns, self._engine.dialect.name, times=times)
 
-    def _verify(self, name: str, mapping: DatasetMapping, columns: Sequence[str], kind: str = "dataset") -> None:
+    def _verify(
+        self,
+        name: str,
+        mapping: DatasetMapping,
+        columns: Sequence[str],
+        *,
+        times: tuple[str, ...] = (),
+        noun: str = "dataset",
+    ) -> None:
         """The first use of a mapping in a run checks it against the source (once; then remembered)."""
 
         def probed() -> list[MappingIssue]:
             with self._connection(None) as connection:
-                return probe(connection, name.removeprefix("table "), mapping, columns, self._config.file)
+                return probe(connection, name, mapping, columns, self._config.file, times=times, noun=noun)
 
-        issues = self._once(self._verified, (name, tuple(columns)), probed)
+        issues = self._once(self._verified, (noun, name, tuple(columns), times), probed)
         if issues:
             more = f" (and {len(issues) - 1} more: `campaign-guard sources check {self.name}`)" if issues[1:] else ""
-            message = str(issues[0]) if kind == "dataset" else str(issues[0]).replace("dataset ", "table ", 1)
-            raise SourceError(self.name, None, message + more)
+            raise SourceError(self.name, None, str(issues[0]) + more)
 
     def _once(self, answers: dict[Any, Future[Any]], key: Any, compute: Callable[[], Any]) -> Any:
         """compute() once per key for every thread that asks; the others wait for its answer (or its error)."""

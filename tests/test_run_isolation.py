@@ -113,3 +113,36 @@ def test_a_monitored_table_without_severity_is_evaluated_with_the_schema_default
     assert {(r["subject"], r["severity"]) for r in results if r["status"] == "fail"} == {
         ("demo.loyalty_cards", "problem")
     }
+
+
+def test_a_monitored_table_that_cannot_be_judged_leaves_every_other_table_its_verdict(
+    demo: None, capsys: pytest.CaptureFixture[str], repo_copy: Any, demo_url: str
+):
+    """A dataset column that does not exist, and a raw table whose timestamp holds day-first text
+    (compared as text, 30.11 would be newer than 01.12)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(demo_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE IF NOT EXISTS lc_text (upd_ts VARCHAR(19))"))
+        connection.execute(sa.text("INSERT INTO lc_text VALUES ('30.11.2026 23:50:00')"))
+    engine.dispose()
+    tables = repo_copy / "rules" / "monitored_tables.yaml"
+    added = (
+        "  - {table: dumps, timestamp_column: created_at, max_silence_minutes: 30}\n"
+        "  - {table: lc_text, timestamp_column: upd_ts, max_silence_minutes: 30}\n"
+    )
+    tables.write_text(tables.read_text(encoding="utf-8") + added, encoding="utf-8")
+    code = main(["--root", str(repo_copy), "run", "--format", "json", "--now", LAUNCH_DAY, "--check", "monitor.table*"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 4
+    errors = {r["subject"]: r["cause"] for r in results if r["status"] == "error"}
+    assert errors == {
+        "demo.dumps": "dataset dumps has no column created_at; name its time by the contract: occurred_at",
+        "demo.lc_text": "source 'demo': table lc_text, column upd_ts -> lc_text.upd_ts (rules/sources.yaml): holds "
+        "text such as '30.11.2026 23:50:00', not a timestamp; declare how it is written: "
+        'upd_ts: {column: ..., type: text, format: "%d.%m.%Y %H:%M:%S"}',
+    }
+    judged = {r["subject"] for r in results if r["status"] in ("pass", "fail")}
+    assert judged == {"demo.customers", "demo.transactions", "demo.messages", "demo.queue_samples",
+                      "demo.webhook_calls", "demo.loyalty_cards"}  # fmt: skip

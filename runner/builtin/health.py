@@ -14,12 +14,13 @@ from runner.checktypes.freshness import freshness
 from runner.checktypes.measure import measure
 from runner.checktypes.ratio import ratio
 from runner.checktypes.target import Target, plainly
+from runner.contract import DATASETS
 from runner.durations import parse_duration
 from runner.engine.campaign import Campaign
 from runner.engine.evaluation import Evaluation
-from runner.engine.execute import source_error
+from runner.engine.execute import check_error, source_error
 from runner.engine.levels import Bound, Levels
-from runner.engine.result import Result
+from runner.engine.result import Result, Status
 from runner.findings import Severity
 
 MONITORED_TABLES_FILE = "rules/monitored_tables.yaml"
@@ -75,11 +76,19 @@ def table_freshness(ev: Evaluation) -> Iterator[Result]:
             source=source,
         )
         subject = f"{source}.{table['table']}"
-        target = Target(table=table["table"], timestamp=table["timestamp_column"], source=source, subject=subject)
-        try:
+        stamp = table["timestamp_column"]
+        if table["table"] in DATASETS and stamp not in DATASETS[table["table"]]:
+            columns = ", ".join(column for column in DATASETS[table["table"]] if column.endswith("_at"))
+            cause = f"dataset {table['table']} has no column {stamp}; name its time by the contract: {columns}"
+            yield about.result(subject, Status.ERROR, expected="the check evaluates", cause=cause)
+            continue
+        target = Target(table=table["table"], timestamp=stamp, source=source, subject=subject)
+        try:  # one table that cannot be judged is an error of that table alone
             yield from freshness(ev, about, target, Levels.above(table["max_silence_minutes"]))
         except SourceError as error:
             yield source_error(about, subject, error)
+        except Exception as error:
+            yield check_error(about, subject, error)
 
 
 def availability(ev: Evaluation) -> list[Result]:

@@ -44,8 +44,9 @@ class Target:
         if self.dataset is not None:
             return source.dataset(self.dataset)
         assert self.table is not None
-        wanted = (*self.columns, *self.group_by, *((self.timestamp,) if self.timestamp else ()))
-        return source.table(self.table, *dict.fromkeys(wanted))
+        stamp = (self.timestamp,) if self.timestamp else ()
+        wanted = (*self.columns, *self.group_by, *stamp)
+        return source.table(self.table, *dict.fromkeys(wanted), times=stamp)
 
     def conditions(self, rows: FromClause, source: Source, now: datetime) -> list[ColumnElement[bool]]:
         found = [self.where(rows)] if self.where is not None else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -45,13 +45,16 @@ class Source:
         touch(f"dataset {name} of source {self.name!r}")
         return self.adapter.dataset(name)
 
-    def table(self, name: str, *columns: str) -> FromClause:
+    def table(self, name: str, *columns: str, times: Sequence[str] = ()) -> FromClause:
         """A table named in configuration (monitored tables): a dataset of the contract when it is one,
-        else a table mapped under `tables:` in rules/sources.yaml, else the table of that name."""
+        else a table mapped under `tables:` in rules/sources.yaml, else the table of that name.
+
+        times: its columns that must hold moments (the timestamp column), checked like the contract's.
+        """
         if name in DATASETS:
             return self.dataset(name)
         touch(f"table {name} of source {self.name!r}")
-        return self.adapter.table(name, columns)
+        return self.adapter.table(name, columns, times)
 
     def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
         return self.adapter.redact(row)
