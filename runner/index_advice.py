@@ -30,6 +30,7 @@ from runner.contract import DATASETS, NORMALIZED
 from runner.engine.evaluation import Evaluation, Source
 from runner.engine.execute import evaluate_each
 from runner.engine.plan import run_tasks
+from runner.mapping_probe import present_columns
 from runner.repository import Repository
 from runner.sources import DatasetMapping, SourceConfig, Sources
 from runner.sql_adapter import Executed, SqlAlchemyAdapter
@@ -85,12 +86,8 @@ class RecordingAdapter(SqlAlchemyAdapter):
         """The real columns of a mapped table or query; None when there is no such table or the query fails."""
         try:
             with self.connection() as connection:
-                if mapping.table is not None:
-                    schema, _, table = mapping.table.rpartition(".")
-                    return [c["name"] for c in sa.inspect(connection).get_columns(table, schema=schema or None)]
-                body = (mapping.query or "").strip().rstrip(";")
-                return list(connection.execute(sa.text(f"SELECT * FROM ({body}\n) probed WHERE 1 = 0")).keys())
-        except (SourceError, exc.NoSuchTableError, exc.DBAPIError):
+                return present_columns(connection, mapping)
+        except SourceError:
             return None
 
     def explain(self, statement: Executable) -> Any:

@@ -7,6 +7,7 @@ text converted in SQL. Checks never see a real name or a raw spelling.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -24,11 +25,20 @@ def kind_of(logical: str) -> str:
     return "date" if logical == "run_date" else "datetime"
 
 
+_TRAILING = re.compile(r";(\s*(--[^\n]*)?\s*)$")
+
+
+def query_body(sql: str) -> str:
+    """A query as the body of a subquery: without its closing semicolon (also one before a last
+    -- comment), and ending in a newline, so that a last -- comment cannot swallow the ")" after it."""
+    return _TRAILING.sub(r"\1", sql.strip()).rstrip() + "\n"
+
+
 def base(mapping: DatasetMapping, reals: Iterable[str], dialect: str, alias: str) -> FromClause:
     """The mapped table or query with its real columns, untyped (raw values)."""
     wanted = list(dict.fromkeys(reals))
     if mapping.query is not None:
-        return sa.text(mapping.query.strip().rstrip(";")).columns(*(sa.column(real) for real in wanted)).subquery(alias)
+        return sa.text(query_body(mapping.query)).columns(*(sa.column(real) for real in wanted)).subquery(alias)
     assert mapping.table is not None
     schema, _, table_name = mapping.table.rpartition(".")
     # SQLite: a WITH clause named like its own table would refer to itself; main.t is the table

@@ -20,7 +20,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 from runner.contract import column_type, is_time
-from runner.mapping import base, kind_of, where
+from runner.mapping import base, kind_of, query_body, where
 from runner.sources import DatasetMapping
 from runner.timetext import check_format, parses
 
@@ -92,7 +92,7 @@ def _missing(
         return []
     except exc.DBAPIError as error:
         failure = _first_line(error)
-    present = _present_columns(connection, mapping)
+    present = present_columns(connection, mapping)
     if present is None:
         what = "no such table" if mapping.table else f"the query fails: {failure}"
         return [_issue(name, mapping, None, what, file, noun)]
@@ -103,7 +103,7 @@ def _missing(
     return [_issue(name, mapping, logical, "no such column", file, noun) for logical in absent]
 
 
-def _present_columns(connection: Connection, mapping: DatasetMapping) -> list[str] | None:
+def present_columns(connection: Connection, mapping: DatasetMapping) -> list[str] | None:
     """The real columns of the table (or the query's answer); None when there is no such table or query."""
     if mapping.table is not None:
         schema, _, table = mapping.table.rpartition(".")
@@ -115,9 +115,10 @@ def _present_columns(connection: Connection, mapping: DatasetMapping) -> list[st
             _rollback(connection)
             return None
     assert mapping.query is not None
-    body = mapping.query.strip().rstrip(";")
     try:
-        return list(connection.execute(sa.text(f"SELECT * FROM ({body}\n) probed WHERE 1 = 0")).keys())
+        return list(
+            connection.execute(sa.text(f"SELECT * FROM ({query_body(mapping.query)}) probed WHERE 1 = 0")).keys()
+        )
     except exc.DBAPIError:
         _rollback(connection)
         return None

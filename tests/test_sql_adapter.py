@@ -239,3 +239,18 @@ def test_sql_over_datasets_inlines_each_dataset_used_twice(crm_url: str):
     assert statement.text.startswith(f"WITH customers AS{inline} (SELECT {table}.partner_guid AS customer_id")
     assert adapter.fetch(statement) == [{"customer_id": "c1"}, {"customer_id": "c3"}]
     adapter.close()
+
+
+def test_a_query_dataset_may_end_in_a_semicolon_and_a_comment(crm_url: str):
+    mapping = DatasetMapping(
+        query="SELECT partner_guid AS customer_id, partner_kind AS customer_type, created_at\n"
+        "FROM crm_partners WHERE partner_kind = 'vip';  -- only the VIPs",
+        columns={"created_at": CREATED_AS_TEXT},
+    )
+    adapter = open_adapter(source(crm_url, customers=mapping))
+    customers = adapter.dataset("customers")
+    query = sa.select(customers.c.customer_id).order_by(customers.c.customer_id)
+    assert adapter.fetch(query) == [{"customer_id": "c1"}, {"customer_id": "c3"}]
+    functional = adapter.over_datasets("SELECT COUNT(*) AS vips FROM customers")
+    assert adapter.fetch(functional) == [{"vips": 2}]
+    adapter.close()

@@ -12,6 +12,7 @@ from runner.engine.check import About
 from runner.engine.evaluation import Evaluation
 from runner.engine.levels import Levels
 from runner.engine.result import Result, plain
+from runner.mapping import query_body
 
 DEFAULT_LEVELS = Levels.parse(fail="> 0")
 TOTAL = "failed_rows_total"
@@ -67,6 +68,4 @@ def _returned(shown: str) -> str:
 
 
 def _as_subquery(text: TextClause) -> sa.Subquery:
-    body = text.text.strip().rstrip(";")
-    # the closing parenthesis on its own line: a query may end in a -- comment
-    return sa.select(sa.text("*")).select_from(sa.text(f"({body}\n) AS failed_rows")).subquery("failed")
+    return sa.select(sa.text("*")).select_from(sa.text(f"({query_body(text.text)}) AS failed_rows")).subquery("failed")
