@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.types import TypeEngine
+if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
 
 DATASETS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "customer_type", "created_at"),
@@ -92,22 +92,28 @@ def column_type(column: str) -> TypeEngine[Any] | None:
     """The contract's type of a column, where the dialects differ: times, dates, numbers, booleans.
 
     Typed columns make SQLAlchemy bind Python values the way each dialect stores them
-    (SQLite keeps times as text, MariaDB booleans as 0/1).
+    (SQLite keeps times as text, MariaDB booleans as 0/1). SQLAlchemy is imported here, not at the
+    top: validate reads the contract's names and must stay quick.
     """
+    import sqlalchemy as sa
+
     if is_time(column):
         return sa.DateTime()
-    return _TYPES.get(column)
+    types: dict[str, TypeEngine[Any]] = {
+        "run_date": sa.Date(),
+        "clients": sa.Integer(),
+        "size": sa.Integer(),
+        "status_code": sa.Integer(),
+        "amount": sa.Numeric(12, 2),
+        "critical": sa.Boolean(),
+    }
+    return types.get(column)
 
 
 def is_time(column: str) -> bool:
     return column.endswith("_at")
 
 
-_TYPES: dict[str, TypeEngine[Any]] = {
-    "run_date": sa.Date(),
-    "clients": sa.Integer(),
-    "size": sa.Integer(),
-    "status_code": sa.Integer(),
-    "amount": sa.Numeric(12, 2),
-    "critical": sa.Boolean(),
-}
+def time_kind(logical: str) -> str:
+    """What a time kept as text holds: a date (run_date) or a moment."""
+    return "date" if logical == "run_date" else "datetime"

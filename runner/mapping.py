@@ -15,15 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.types import TypeEngine
 
-from runner.contract import NORMALIZED, column_type
+from runner.contract import NORMALIZED, column_type, time_kind
 from runner.sources import Column, DatasetMapping, SamplePolicy
 from runner.timetext import text_to_time
-
-
-def kind_of(logical: str) -> str:
-    """What a text column holds: a date (run_date) or a moment."""
-    return "date" if logical == "run_date" else "datetime"
-
 
 _TRAILING = re.compile(r";(\s*(--[^\n]*)?\s*)$")
 
@@ -78,7 +72,7 @@ def _expression(
 ) -> ColumnElement[Any]:
     if column.type == "text":
         assert column.format is not None
-        return text_to_time(raw, column.format, kind_of(logical), dialect)
+        return text_to_time(raw, column.format, time_kind(logical), dialect)
     if normalized:
         return sa.func.lower(sa.func.trim(raw), type_=sa.String())
     return sa.type_coerce(raw, typed) if typed is not None else raw

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from runner.contract import column_type, is_time
-from runner.mapping import base, kind_of, query_body, where
+from runner.contract import column_type, is_time, time_kind
+from runner.mapping import base, query_body, where
 from runner.sources import DatasetMapping
 from runner.timetext import check_format, parses
 
@@ -82,7 +82,7 @@ def _missing(
         column = mapping.column(logical)
         if column.type == "text":
             try:
-                check_format(column.format or "", kind_of(logical))
+                check_format(column.format or "", time_kind(logical))
             except ValueError as error:
                 return [_issue(name, mapping, logical, str(error), file, noun)]
     reals = [mapping.real_column(c) for c in columns]
@@ -175,7 +175,7 @@ def judge(
             return None
         if isinstance(value, str) and dialect == "sqlite" and _SQLITE_TIME.match(value):
             return None
-        kind = kind_of(logical)
+        kind = time_kind(logical)
         if isinstance(value, str):
             guess = next((f for f in _GUESSES if parses(value, f)), "...")
             return (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.static import campaign, graph, references, security, template_refs, texts
+from runner.static import campaign, graph, mapping, references, security, template_refs, texts
 from runner.static.check import Check
 
 CHECKS: tuple[Check, ...] = (
@@ -11,6 +11,7 @@ CHECKS: tuple[Check, ...] = (
     *texts.CHECKS,
     *campaign.CHECKS,
     *references.CHECKS,
+    *mapping.CHECKS,
     *security.CHECKS,
 )
 
