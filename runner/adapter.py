@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -41,8 +41,12 @@ class Adapter(Protocol):
         """A table outside the contract (a monitored integration table), as mapped under `tables:`."""
         ...
 
-    def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """A sample row with the columns the mapping masks or hides treated so."""
+    def redact(self, row: Mapping[str, Any], datasets: Collection[str] | None = None) -> dict[str, Any]:
+        """A sample row with the columns the mapping of those datasets (all: None) masks or hides treated so."""
+        ...
+
+    def private(self, dataset: str) -> frozenset[str]:
+        """The columns of a dataset that samples and subjects may not show as they are."""
         ...
 
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:

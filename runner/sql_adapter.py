@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,10 +165,23 @@ class SqlAlchemyAdapter:
             definitions.append(f"{name} AS{inline} ({body})")
         return sa.text(f"WITH {', '.join(definitions)}\n{sql}" if definitions else sql)
 
-    def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """A sample row as the mapping allows it to be shown (personal data masked or left out)."""
-        policies = [(DATASETS[name], mapping.samples) for name, mapping in self._config.datasets.items()]
+    def redact(self, row: Mapping[str, Any], datasets: Collection[str] | None = None) -> dict[str, Any]:
+        """A sample row as the mapping allows it to be shown (personal data masked or left out): by the
+        policies of the datasets it was read from, or of every dataset when that is not known."""
+        policies = [
+            (DATASETS[name], mapping.samples)
+            for name, mapping in self._config.datasets.items()
+            if datasets is None or name in datasets
+        ]
         return redact(row, policies)
+
+    def private(self, dataset: str) -> frozenset[str]:
+        mapping = self._config.datasets.get(dataset)
+        if mapping is None:
+            return frozenset()
+        policy = mapping.samples
+        hidden = set(DATASETS[dataset]) - policy.show if policy.show is not None else set()
+        return frozenset(policy.mask | hidden)
 
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
         compiled = cast(ClauseElement, statement).compile(dialect=self._engine.dialect)

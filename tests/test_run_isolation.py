@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -146,3 +147,45 @@ def test_a_monitored_table_that_cannot_be_judged_leaves_every_other_table_its_ve
     judged = {r["subject"] for r in results if r["status"] in ("pass", "fail")}
     assert judged == {"demo.customers", "demo.transactions", "demo.messages", "demo.queue_samples",
                       "demo.webhook_calls", "demo.loyalty_cards"}  # fmt: skip
+
+
+def test_personal_data_stays_masked_in_subjects_summaries_and_samples(
+    demo: None, capsys: pytest.CaptureFixture[str], repo_copy: Any
+):
+    """A check grouped by customer names its subjects by pseudonym; a `show` list of one dataset
+    limits that dataset's samples only."""
+    (repo_copy / "rules" / "checks" / "per_customer.yaml").write_text(
+        "checks:\n"
+        "  - id: messages.per_customer\n"
+        "    type: row_count\n"
+        "    title: Messages per customer of the welcome chain\n"
+        "    dataset: messages\n"
+        "    filter: \"campaign_id = 'welcome_chain'\"\n"
+        "    group_by: [customer_id]\n"
+        '    fail: "> 0"\n'
+        "    severity: warning\n"
+        "    localization: mailing\n"
+        "    hint: A test check.\n",
+        encoding="utf-8",
+    )
+    thresholds = repo_copy / "rules" / "thresholds.yaml"
+    thresholds.write_text(thresholds.read_text(encoding="utf-8") + "max_subjects: 3\n", encoding="utf-8")
+    sources = repo_copy / "rules" / "sources.yaml"
+    text = sources.read_text(encoding="utf-8").replace(
+        "promo_codes: {table: promo_codes, samples: {mask: [customer_id]}}",
+        "promo_codes: {table: promo_codes, samples: {show: [pool_id, code_type]}}",
+    )
+    sources.write_text(text, encoding="utf-8")
+    args = ["--root", str(repo_copy), "run", "--format", "json", "--now", LAUNCH_DAY]
+    code = main([*args, "--check", "messages.per_customer", "--check", "promo.*", "--check", "gate.dedup_window"])
+    results = {(r["check"], r["subject"]): r for r in json.loads(capsys.readouterr().out)}
+    assert code == 1
+    (summary,) = [r for (check, _), r in results.items() if check == "messages.per_customer"]
+    assert summary["subject"] == "messages"  # more subjects than max_subjects: one summarising result
+    pseudonyms = [sample["subject"] for sample in summary["samples"]]
+    assert pseudonyms and all(re.fullmatch(r"\*\*\*\d{1,4}#[0-9a-f]{6}", p) for p in pseudonyms), pseudonyms
+    assert re.search(r"the worst: \*\*\*\d{1,4}#[0-9a-f]{6}: ", summary["cause"]), summary["cause"]
+    dedup = results[("gate.dedup_window", "churn_reactivation")]
+    assert dedup["samples"] and all(re.fullmatch(r"\*\*\*\d{1,4}", str(s["customer_id"])) for s in dedup["samples"])
+    codes = results[("promo.two_codes_same_type", "promo.two_codes_same_type")]
+    assert [set(sample) for sample in codes["samples"]] == [{"code_type", "issued_codes"}]

@@ -90,7 +90,9 @@ def anomaly(
     series: dict[str, dict[int, float | None]] = {subject: {} for subject in target.expect}
     for row in source.rows(statement, about.check):
         value = plain(row["value"])
-        series.setdefault(target.subject_of(row), {})[int(row["period"])] = None if value is None else float(value)
+        series.setdefault(target.subject_of(row, source.private(target.dataset)), {})[int(row["period"])] = (
+            None if value is None else float(value)
+        )
     if not target.group_by:
         series.setdefault(target.name, {})
     results = []

@@ -25,7 +25,7 @@ def freshness(
     )
     now = source.local(ev.now)
     results = []
-    for subject, row in target.by_subject(answer).items():
+    for subject, row in target.by_subject(answer, source.private(target.dataset)).items():
         subject_levels = levels_for(levels, subject)
         newest = _moment(row.get("newest"))
         if newest is None:

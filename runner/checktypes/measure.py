@@ -45,7 +45,7 @@ def measure(
     answer = source.rows(target.select(ev, source, value), about.check)
     describe = describe or plainly(f"{aggregate}({column})" if column else "rows")
     results = []
-    for subject, row in target.by_subject(answer).items():
+    for subject, row in target.by_subject(answer, source.private(target.dataset)).items():
         observed = plain(row.get("value"))
         if observed is None and aggregate == "count":
             observed = 0

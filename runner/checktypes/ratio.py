@@ -30,7 +30,7 @@ def ratio(
     answer = source.rows(target.select(ev, source, shares), about.check)
     describe = describe or plainly("share")
     results = []
-    for subject, row in target.by_subject(answer).items():
+    for subject, row in target.by_subject(answer, source.private(target.dataset)).items():
         total, hits = int(row.get("total") or 0), int(row.get("matching") or 0)
         subject_levels = levels_for(levels, subject)
         if total < min_rows:

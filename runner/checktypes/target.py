@@ -12,6 +12,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 
 from runner.engine.evaluation import Evaluation, Source
 from runner.engine.levels import Levels
+from runner.mapping import pseudonym
 
 NONE = "(none)"
 Condition = Callable[[FromClause], ColumnElement[bool]]
@@ -65,19 +66,26 @@ class Target:
             statement = statement.where(*conditions)
         return statement.group_by(*keys) if keys else statement
 
-    def subject_of(self, row: dict[str, Any]) -> str:
-        """The group's key values, "/"-joined; a NULL key is "(none)", never the text "None"."""
+    def subject_of(self, row: dict[str, Any], private: frozenset[str] = frozenset()) -> str:
+        """The group's key values, "/"-joined; a NULL key is "(none)", never the text "None".
+
+        A key the mapping keeps private (a masked customer id) appears as a pseudonym: masked, and
+        still one subject per customer.
+        """
         if not self.group_by:
             return self.name
-        return "/".join(NONE if row[column] is None else str(row[column]) for column in self.group_by)
+        keys = (row[column] if column not in private else pseudonym(row[column]) for column in self.group_by)
+        return "/".join(NONE if key is None else str(key) for key in keys)
 
     def campaign_of(self, row: dict[str, Any]) -> str | None:
         value = row.get("campaign_id") if "campaign_id" in self.group_by else None
         return str(value) if value is not None else None
 
-    def by_subject(self, answer: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def by_subject(
+        self, answer: Sequence[dict[str, Any]], private: frozenset[str] = frozenset()
+    ) -> dict[str, dict[str, Any]]:
         """Rows keyed by subject, with expected subjects that have none."""
-        found = {self.subject_of(row): row for row in answer}
+        found = {self.subject_of(row, private): row for row in answer}
         for subject in self.expect:
             found.setdefault(subject, {})
         return dict(sorted(found.items()))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextvars
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -23,14 +25,24 @@ if TYPE_CHECKING:
     from runner.store.outbound import Stop
 
 
-TOUCHED: contextvars.ContextVar[list[str]] = contextvars.ContextVar("touched")
-"""The "source.dataset" names the current task asked for: an error result names them."""
+@dataclass
+class Reading:
+    """What the current task has read: an error result names it, and samples are masked by it."""
+
+    described: list[str] = field(default_factory=list)  # "dataset launches of source 'crm'", ...
+    datasets: set[tuple[str, str]] = field(default_factory=set)  # (source, dataset)
 
 
-def touch(what: str) -> None:
-    touched = TOUCHED.get(None)
-    if touched is not None and what not in touched:
-        touched.append(what)
+READING: contextvars.ContextVar[Reading] = contextvars.ContextVar("reading")
+
+
+def touch(what: str, source: str | None = None, datasets: Iterable[str] = ()) -> None:
+    reading = READING.get(None)
+    if reading is None:
+        return
+    if what not in reading.described:
+        reading.described.append(what)
+    reading.datasets.update((source, dataset) for dataset in datasets if source is not None)
 
 
 class Source:
@@ -42,7 +54,7 @@ class Source:
         self.zone = ZoneInfo(adapter.timezone)
 
     def dataset(self, name: str) -> FromClause:
-        touch(f"dataset {name} of source {self.name!r}")
+        touch(f"dataset {name} of source {self.name!r}", self.name, (name,))
         return self.adapter.dataset(name)
 
     def table(self, name: str, *columns: str, times: Sequence[str] = ()) -> FromClause:
@@ -57,10 +69,22 @@ class Source:
         return self.adapter.table(name, columns, times)
 
     def redact(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        return self.adapter.redact(row)
+        """A sample row as the mapping of the datasets the current check read lets it be shown."""
+        return self.adapter.redact(row, self._read())
+
+    def private(self, dataset: str | None) -> frozenset[str]:
+        """Columns of a dataset whose values must not be shown as they are (masked or not shown)."""
+        return self.adapter.private(dataset) if dataset is not None else frozenset()
+
+    def _read(self) -> frozenset[str] | None:
+        reading = READING.get(None)
+        if reading is None:
+            return None  # outside a check: every policy of the source applies
+        return frozenset(dataset for source, dataset in reading.datasets if source == self.name)
 
     def sql(self, text: str) -> TextClause:
-        touch(f"SQL of source {self.name!r}")
+        named = [name for name in DATASETS if re.search(rf"\b{name}\b", text)]
+        touch(f"SQL of source {self.name!r}", self.name, named)
         return self.adapter.over_datasets(text)
 
     def rows(self, statement: Executable, check: str) -> list[dict[str, Any]]:

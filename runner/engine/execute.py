@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from runner.adapter import SourceError
 from runner.engine.check import About
-from runner.engine.evaluation import TOUCHED, Evaluation
+from runner.engine.evaluation import READING, Evaluation, Reading
 from runner.engine.plan import Task
 from runner.engine.result import Result, Status, plain
 from runner.errors import ExitCode
@@ -30,7 +30,7 @@ def evaluate_each(tasks: Sequence[Task], ev: Evaluation) -> list[list[Result]]:
 
 def _evaluate(task: Task, ev: Evaluation) -> list[Result]:
     """Whatever goes wrong in one check becomes an error result of that check alone."""
-    TOUCHED.set([])
+    READING.set(Reading())
     try:
         results = list(task.evaluate(ev))
     except SourceError as error:
@@ -54,8 +54,8 @@ def source_error(about: About, subject: str, error: SourceError) -> Result:
 
 def check_error(about: About, subject: str, error: Exception) -> Result:
     """One line: the check, what it was reading, and the exception."""
-    reading = TOUCHED.get(None) or []
-    on = f" while reading {', '.join(reading)}" if reading else ""
+    reading = READING.get(None)
+    on = f" while reading {', '.join(reading.described)}" if reading is not None and reading.described else ""
     text = " ".join(str(error).split()) or "no message"
     return replace(
         about.result(
