@@ -135,6 +135,9 @@ def _advice_findings(config: SourceConfig, adapter: RecordingAdapter) -> list[Fi
 
 def _open(config: SourceConfig, report: SourceReport) -> RecordingAdapter | None:
     adapter = None
+    if config.url_error is not None:  # its environment variable is not set
+        report.failure = SourceError(config.name, None, config.url_error)
+        return None
     try:
         adapter = RecordingAdapter(config)
         with adapter.connection() as connection:

@@ -107,7 +107,7 @@ def _source(
     root: Path, document: Document, name: str, spec: Mapping[str, Any], environ: Mapping[str, str]
 ) -> SourceConfig:
     try:
-        url, unset = _anchor_sqlite(root, expand(spec["url"], environ, where=f"{document.rel}: source {name!r}")), None
+        url, unset = _anchor_sqlite(root, expand(spec["url"], environ, where=document.rel)), None
     except UsageError as error:  # an error of this source alone, when something uses it
         url, unset = "", str(error)
     return SourceConfig(

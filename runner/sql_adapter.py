@@ -8,6 +8,7 @@ Each dialect enforces the source's statement timeout its own way.
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -152,17 +153,18 @@ class SqlAlchemyAdapter:
         them by itself): a dataset used twice must not become a temporary copy of the whole table.
         """
         dialect = self._engine.dialect
-        inline = " NOT MATERIALIZED" if dialect.name in ("postgresql", "sqlite") else ""
-        definitions = []
+        bodies = {}
         for name in self._config.datasets:
             if not re.search(rf"\b{name}\b", sql):
                 continue
-            subquery = self.dataset(name)
+            subquery = self.dataset(name)  # probed first: the dialect knows the server's version afterwards
             assert isinstance(subquery, sa.Subquery)
             body = str(subquery.element.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             if dialect.paramstyle in ("format", "pyformat"):
                 body = body.replace("%%", "%")  # compiled for the driver; sa.text below escapes it once more
-            definitions.append(f"{name} AS{inline} ({body})")
+            bodies[name] = body
+        inline = " NOT MATERIALIZED" if _knows_not_materialized(dialect) else ""
+        definitions = [f"{name} AS{inline} ({body})" for name, body in bodies.items()]
         return sa.text(f"WITH {', '.join(definitions)}\n{sql}" if definitions else sql)
 
     def redact(self, row: Mapping[str, Any], datasets: Collection[str] | None = None) -> dict[str, Any]:
@@ -247,11 +249,20 @@ _CONNECT_FAILURES = (
     "can't connect",
     "access denied",
     "password authentication failed",
+    'role "',  # PostgreSQL: the user does not exist
     "unable to open database",
     "unknown database",
     'database "',
     "could not translate host name",
 )
+
+
+def _knows_not_materialized(dialect: sa.Dialect) -> bool:
+    """PostgreSQL 12 and SQLite 3.35 took the keyword; older ones never copy a WITH used twice anyway."""
+    if dialect.name == "sqlite":
+        return sqlite3.sqlite_version_info >= (3, 35)
+    version = getattr(dialect, "server_version_info", None) or (0,)
+    return dialect.name == "postgresql" and tuple(version) >= (12,)
 
 
 def _is_connect_error(error: exc.DBAPIError) -> bool:
