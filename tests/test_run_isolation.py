@@ -61,6 +61,10 @@ def test_a_check_that_raises_is_one_error_result_and_the_run_goes_on(
     assert len({r["check"] for r in results}) > 30
     failed = [p for p in problems(capsys, "--check", "system.*") if p["check"] == "system.check_failed"]
     assert [(p["subject"], p["status"], p["severity"]) for p in failed] == [("monitor.queue_size", "open", "problem")]
+    assert main(["run", "--now", LAUNCH_DAY, "--check", "monitor.*"]) == 4
+    summary = capsys.readouterr().out.splitlines()[-2]  # the last line counts the store's problems
+    counted = r"\d+ results: \d+ problems, \d+ warnings, 0 source errors, 1 checks failed, \d+ passed"
+    assert re.fullmatch(counted, summary), summary
 
 
 def test_the_next_run_that_evaluates_the_check_resolves_system_check_failed(
