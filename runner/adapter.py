@@ -17,10 +17,12 @@ class SourceError(Exception):
     Names the source and the check, so that one failing source does not hide the others.
     """
 
-    def __init__(self, source: str, check: str | None, message: str) -> None:
+    def __init__(self, source: str, check: str | None, message: str, *, unreachable: bool = False) -> None:
         self.source = source
         self.check = check
         self.message = message
+        self.unreachable = unreachable
+        """The source did not answer at all (no connection, the statement timeout): exit 4, not a mapping error."""
         about = f" (check {check})" if check else ""
         super().__init__(f"source {source!r}{about}: {message}")
 

@@ -83,7 +83,7 @@ class SourceReport:
     @property
     def unreachable(self) -> bool:
         """Could not connect (exit 4), as opposed to a URL or driver that cannot work (exit 3)."""
-        return self.failure is not None and self.failure.message.startswith(("cannot connect", "query exceeded"))
+        return self.failure is not None and self.failure.unreachable
 
     def count(self, severity: str) -> int:
         return sum(finding.severity == severity for finding in self.findings)

@@ -75,7 +75,8 @@ class SqlAlchemyAdapter:
             database = url.database or ""
             if database and database != ":memory:" and not database.startswith("file:") and not Path(database).exists():
                 # SQLite would create an empty database there, and every check would miss its tables
-                raise SourceError(self.name, None, f"cannot connect to {url}: no database file {database}")
+                message = f"cannot connect to {url}: no database file {database}"
+                raise SourceError(self.name, None, message, unreachable=True)
         try:
             engine = sa.create_engine(url, connect_args=connect_args, pool_size=self._config.max_concurrent_queries)
         except TypeError:  # SQLite's pool takes no pool_size
@@ -214,7 +215,7 @@ class SqlAlchemyAdapter:
                 with self._engine.connect() as connection, self._sqlite_deadline(connection):
                     yield connection
             except exc.DBAPIError as error:
-                raise SourceError(self.name, check, self._describe(error)) from None
+                raise self._failure(error, check) from None
 
     @contextmanager
     def _sqlite_deadline(self, connection: Connection) -> Iterator[None]:
@@ -231,16 +232,18 @@ class SqlAlchemyAdapter:
         finally:
             timer.cancel()
 
-    def _describe(self, error: exc.DBAPIError) -> str:
+    def _failure(self, error: exc.DBAPIError, check: str | None) -> SourceError:
+        """The driver's error in one line; a connection or timeout failure marked unreachable."""
         original = error.orig
         codes = {str(getattr(original, "sqlstate", "")), str(original.args[0]) if original and original.args else ""}
         text = str(original).strip().splitlines()[0] if original else str(error)
         where = self._engine.url.render_as_string(hide_password=True)
         if codes & _TIMEOUT_CODES or text == "interrupted":
-            return f"query exceeded the statement timeout of {self._config.statement_timeout_seconds} s"
+            message = f"query exceeded the statement timeout of {self._config.statement_timeout_seconds} s"
+            return SourceError(self.name, check, message, unreachable=True)
         if error.connection_invalidated or isinstance(error, exc.InterfaceError) or _is_connect_error(error):
-            return f"cannot connect to {where}: {text}"
-        return f"query failed: {text}"
+            return SourceError(self.name, check, f"cannot connect to {where}: {text}", unreachable=True)
+        return SourceError(self.name, check, f"query failed: {text}")
 
 
 _CONNECT_FAILURES = (

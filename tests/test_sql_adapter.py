@@ -82,6 +82,7 @@ def test_missing_table_names_the_dataset_and_its_line(crm_url: str):
         adapter.fetch(sa.select(adapter.dataset("customers")), check="customers.freshness")
     assert caught.value.source == "crm"
     assert caught.value.message == "dataset customers -> no_such_table (rules/sources.yaml:12): no such table"
+    assert not caught.value.unreachable
     adapter.close()
 
 
@@ -164,6 +165,7 @@ def test_a_sqlite_file_that_does_not_exist_is_not_created_but_reported(tmp_path:
     with pytest.raises(SourceError) as caught:
         open_adapter(source(f"sqlite:///{missing}"))
     assert caught.value.message == f"cannot connect to sqlite:///{missing}: no database file {missing}"
+    assert caught.value.unreachable  # exit 4 in sources check: the source did not answer, the mapping is not wrong
     assert not missing.exists()
 
 
