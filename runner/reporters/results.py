@@ -33,7 +33,7 @@ def text(results: Sequence[Result]) -> str:
 
 
 def summary(results: Sequence[Result]) -> str:
-    """"64 results: 17 problems, 4 warnings, 0 source errors, 43 passed" - and the checks that broke, if any."""
+    """ "64 results: 17 problems, 4 warnings, 0 source errors, 43 passed" - and the checks that broke, if any."""
     counts = Counter(
         "problems" if r.is_problem else "warnings" if r.status in (Status.WARN, Status.FAIL) else r.status.value
         for r in results
