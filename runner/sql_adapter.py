@@ -71,9 +71,11 @@ class SqlAlchemyAdapter:
         if url.get_backend_name() == "mysql":
             connect_args["connect_timeout"] = min(timeout, 10)
         if url.get_backend_name() == "sqlite":
-            connect_args["check_same_thread"] = False  # checks run in threads; the pool closes from the main one
             database = url.database or ""
-            if database and database != ":memory:" and not database.startswith("file:") and not Path(database).exists():
+            if database in ("", ":memory:"):
+                # an in-memory database is one per connection anyway; no pool to close across threads
+                return sa.create_engine(url, poolclass=sa.pool.NullPool)
+            if not database.startswith("file:") and not Path(database).exists():
                 # SQLite would create an empty database there, and every check would miss its tables
                 message = f"cannot connect to {url}: no database file {database}"
                 raise SourceError(self.name, None, message, unreachable=True)
