@@ -29,6 +29,11 @@ def query_body(sql: str) -> str:
     return _TRAILING.sub(r"\1", sql.strip()).rstrip() + "\n"
 
 
+def datasets_named(sql: str, names: Iterable[str]) -> list[str]:
+    """The datasets a query written against dataset names mentions, as words."""
+    return [name for name in names if re.search(rf"\b{name}\b", sql)]
+
+
 def base(mapping: DatasetMapping, reals: Iterable[str], dialect: str, alias: str) -> FromClause:
     """The mapped table or query with its real columns, untyped (raw values)."""
     wanted = list(dict.fromkeys(reals))
@@ -109,8 +114,7 @@ def redact(row: Mapping[str, Any], policies: Iterable[tuple[Iterable[str], Sampl
     hidden: set[str] = set()
     for columns, policy in policies:
         masked |= policy.mask
-        if policy.show is not None:
-            hidden |= set(columns) - policy.show
+        hidden |= policy.hidden(columns)
     shown = {}
     for key, value in row.items():
         if key in hidden:

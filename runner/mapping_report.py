@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
 from runner.adapter import SourceError
+from runner.builtin.vocabulary import most_frequent, outside
 from runner.contract import DATASETS, NULLABLE, vocabularies
 from runner.index_advice import EXPLAINED_DIALECTS, RecordingAdapter, evaluate_checks, index_advice
 from runner.mapping import where
@@ -36,7 +37,6 @@ from runner.sources import DatasetMapping, SourceConfig, Sources
 
 ERROR, WARNING, ADVICE = "error", "warning", "advice"
 SEVERITIES = (ERROR, WARNING, ADVICE)
-SHOWN = 5  # distinct unknown values named per column
 
 Progress = Callable[[str], None]
 
@@ -243,9 +243,9 @@ def _counts(
     for index, column in enumerate(needed):
         measures.append(sa.func.sum(sa.case((rows.c[column].is_(None), 1), else_=0)).label(f"null_{index}"))
     for index, (column, values) in enumerate(vocabulary.items()):
-        outside = _outside(rows.c[column], values)
-        measures.append(sa.func.sum(sa.case((outside, 1), else_=0)).label(f"unknown_{index}"))
-        measures.append(sa.func.count(sa.distinct(sa.case((outside, rows.c[column])))).label(f"kinds_{index}"))
+        strange = outside(rows.c[column], values)
+        measures.append(sa.func.sum(sa.case((strange, 1), else_=0)).label(f"unknown_{index}"))
+        measures.append(sa.func.count(sa.distinct(sa.case((strange, rows.c[column])))).label(f"kinds_{index}"))
     answer = adapter.fetch(sa.select(*measures).select_from(rows))[0]
     total = int(answer["rows"] or 0)
     for index, column in enumerate(needed):
@@ -260,7 +260,7 @@ def _counts(
         if not outside_rows:
             continue
         kinds = int(answer[f"kinds_{index}"] or 0)
-        top = _most_frequent(adapter, rows, column, values)
+        top = most_frequent(adapter.fetch, rows, column, outside(rows.c[column], values))
         named = ", ".join(f"{value!r} ({count:,})" for value, count in top)
         more = f", and {plural(kinds - len(top), 'more value')}" if kinds > len(top) else ""
         rows_text = "1 row" if outside_rows == 1 else f"{outside_rows:,} rows"
@@ -272,24 +272,6 @@ def _reason(error: Exception) -> str:
     if isinstance(error, SourceError):
         return error.message
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
-
-
-def _outside(value: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
-    return sa.and_(value.is_not(None), value.not_in(values))
-
-
-def _most_frequent(
-    adapter: RecordingAdapter, rows: sa.FromClause, column: str, values: tuple[str, ...]
-) -> list[tuple[Any, int]]:
-    value = rows.c[column]
-    statement = (
-        sa.select(value.label("value"), sa.func.count().label("rows"))
-        .where(_outside(value, values))
-        .group_by(value)
-        .order_by(sa.func.count().desc(), value)
-        .limit(SHOWN)
-    )
-    return [(row["value"], int(row["rows"])) for row in adapter.fetch(statement)]
 
 
 def plural(count: int, noun: str) -> str:

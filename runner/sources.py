@@ -9,7 +9,7 @@ found against the live source can say which line of rules/sources.yaml to fix.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,10 @@ class SamplePolicy:
 
     show: frozenset[str] | None = None
     mask: frozenset[str] = frozenset()
+
+    def hidden(self, columns: Iterable[str]) -> frozenset[str]:
+        """The dataset's columns a `show` list leaves out."""
+        return frozenset(columns) - self.show if self.show is not None else frozenset()
 
 
 @dataclass(frozen=True)

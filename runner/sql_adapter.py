@@ -7,7 +7,6 @@ Each dialect enforces the source's statement timeout its own way.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
@@ -25,7 +24,7 @@ from sqlalchemy.sql import ClauseElement, Executable, FromClause
 
 from runner.adapter import SourceError
 from runner.contract import DATASETS
-from runner.mapping import contract_rows, redact
+from runner.mapping import contract_rows, datasets_named, redact
 from runner.mapping_probe import MappingIssue, probe
 from runner.sources import DatasetMapping, SourceConfig
 
@@ -157,9 +156,7 @@ class SqlAlchemyAdapter:
         """
         dialect = self._engine.dialect
         bodies = {}
-        for name in self._config.datasets:
-            if not re.search(rf"\b{name}\b", sql):
-                continue
+        for name in datasets_named(sql, self._config.datasets):
             subquery = self.dataset(name)  # probed first: the dialect knows the server's version afterwards
             assert isinstance(subquery, sa.Subquery)
             body = str(subquery.element.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
@@ -184,9 +181,7 @@ class SqlAlchemyAdapter:
         mapping = self._config.datasets.get(dataset)
         if mapping is None:
             return frozenset()
-        policy = mapping.samples
-        hidden = set(DATASETS[dataset]) - policy.show if policy.show is not None else set()
-        return frozenset(policy.mask | hidden)
+        return mapping.samples.mask | mapping.samples.hidden(DATASETS[dataset])
 
     def fetch(self, statement: Executable, *, check: str | None = None) -> list[dict[str, Any]]:
         compiled = cast(ClauseElement, statement).compile(dialect=self._engine.dialect)

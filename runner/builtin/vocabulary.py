@@ -9,7 +9,7 @@ lower-cased. A NULL in a column the contract does not allow to be NULL counts as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -37,10 +37,34 @@ def vocabularies(ev: Evaluation) -> dict[str, dict[str, tuple[str, ...]]]:
     return known
 
 
+def outside(value: ColumnElement[Any], values: tuple[str, ...]) -> ColumnElement[bool]:
+    """A value that is none of the vocabulary's (a NULL is not: it is no value at all)."""
+    return sa.and_(value.is_not(None), value.not_in(values))
+
+
 def unknown(rows: FromClause, dataset: str, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """Outside the vocabulary, or NULL where the contract allows no NULL."""
     value = rows.c[column]
-    outside = sa.and_(value.is_not(None), value.not_in(values))
-    return outside if column in NULLABLE.get(dataset, ()) else sa.or_(value.is_(None), outside)
+    found = outside(value, values)
+    return found if column in NULLABLE.get(dataset, ()) else sa.or_(value.is_(None), found)
+
+
+def most_frequent(
+    fetch: Callable[[sa.Select[Any]], list[dict[str, Any]]],
+    rows: FromClause,
+    column: str,
+    *conditions: ColumnElement[bool],
+) -> list[tuple[Any, int]]:
+    """The SHOWN most frequent values of a column among the rows that meet the conditions, with their counts."""
+    value = rows.c[column]
+    statement = (
+        sa.select(value.label("value"), sa.func.count().label("rows"))
+        .where(*conditions)
+        .group_by(value)
+        .order_by(sa.func.count().desc(), value)
+        .limit(SHOWN)
+    )
+    return [(row["value"], int(row["rows"])) for row in fetch(statement)]
 
 
 def unknown_values(ev: Evaluation) -> Iterator[Result]:
@@ -75,7 +99,8 @@ def _judge(ev: Evaluation, source: Source, dataset: str, columns: dict[str, tupl
         if not found:
             yield about.result(f"{dataset}.{column}", Status.PASS, observed=0, expected=expected)
             continue
-        seen = _seen(source, rows, dataset, column, values, recent)
+        conditions = [unknown(rows, dataset, column, values), *([recent] if recent is not None else [])]
+        seen = most_frequent(lambda statement: source.rows(statement, UNKNOWN_VALUES.id), rows, column, *conditions)
         named = ", ".join(f"{'NULL' if value is None else repr(value)} ({count})" for value, count in seen)
         yield about.result(
             f"{dataset}.{column}",
@@ -93,24 +118,3 @@ def _recent(ev: Evaluation, source: Source, rows: FromClause, dataset: str) -> C
     if dataset in RECENT:
         return rows.c[RECENT[dataset]] >= source.local(ev.now - window(ev, "jobs_window"))
     return None
-
-
-def _seen(
-    source: Source,
-    rows: FromClause,
-    dataset: str,
-    column: str,
-    values: tuple[str, ...],
-    recent: ColumnElement[bool] | None,
-) -> list[tuple[Any, int]]:
-    """The most frequent unknown values of one column, with their counts."""
-    value = rows.c[column]
-    conditions = [unknown(rows, dataset, column, values), *([recent] if recent is not None else [])]
-    statement = (
-        sa.select(value.label("value"), sa.func.count().label("rows"))
-        .where(*conditions)
-        .group_by(value)
-        .order_by(sa.func.count().desc(), value)
-        .limit(SHOWN)
-    )
-    return [(row["value"], int(row["rows"])) for row in source.rows(statement, UNKNOWN_VALUES.id)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlalchemy.sql import Executable, FromClause, TextClause
 
 from runner.adapter import Adapter, SourceError, open_adapter
 from runner.contract import DATASETS
+from runner.mapping import datasets_named
 from runner.repository import Repository
 from runner.sources import Sources, load_sources
 
@@ -83,8 +83,7 @@ class Source:
         return frozenset(dataset for source, dataset in reading.datasets if source == self.name)
 
     def sql(self, text: str) -> TextClause:
-        named = [name for name in DATASETS if re.search(rf"\b{name}\b", text)]
-        touch(f"SQL of source {self.name!r}", self.name, named)
+        touch(f"SQL of source {self.name!r}", self.name, datasets_named(text, DATASETS))
         return self.adapter.over_datasets(text)
 
     def rows(self, statement: Executable, check: str) -> list[dict[str, Any]]:
