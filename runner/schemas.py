@@ -47,6 +47,7 @@ class SchemaStore:
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise UsageError(f"{path}: cannot read schema: {exc}") from None
         self._predicates: dict[str, Predicate] = {}
+        self._default_nodes: dict[int, bool] = {}  # schema node -> has a default below it (schema_defaults)
 
     # jsonschema is imported only when a file or a schema is invalid: the common path never needs it
     @cached_property
@@ -100,4 +101,4 @@ class SchemaStore:
         """A valid document's data with the schema's defaults filled in wherever a field is missing."""
         from runner.schema_defaults import with_defaults
 
-        return with_defaults(self._resolve, name, self.schema(name), data)
+        return with_defaults(self._resolve, name, self.schema(name), data, self._default_nodes)
