@@ -45,20 +45,42 @@ def with_defaults(
 
 
 def _has_defaults(resolve: Resolve, base: str, schema: Mapping[str, Any], memo: dict[int, bool]) -> bool:
-    """Whether a default is declared at or below this node (a recursive schema counts as none below)."""
+    """Whether a default is declared at or below this node."""
+    return _look_below(resolve, base, schema, memo, set())[0]
+
+
+def _look_below(
+    resolve: Resolve, base: str, schema: Mapping[str, Any], memo: dict[int, bool], visiting: set[int]
+) -> tuple[bool, bool]:
+    """(a default is declared at or below this node, the answer leaned on a node still being looked at).
+
+    A default may sit next to a `$ref` ({"$ref": "...severity", "default": "problem"}), so the node
+    is asked before its reference is followed. A reference back to a node still being looked at adds
+    nothing yet; an answer that leaned on one is not remembered, since that node may still find one.
+    """
     key = id(schema)
     if key in memo:
-        return memo[key]
-    memo[key] = False  # while it is being looked at: a reference back to it adds nothing
+        return memo[key], False
+    if "default" in schema:
+        memo[key] = True
+        return True, False
+    if key in visiting:
+        return False, True
+    visiting.add(key)
     while "$ref" in schema:
         base, schema = resolve(base, schema["$ref"])
-    properties = schema.get("properties", {})
-    below = [*properties.values(), *schema.get("allOf", ())]
+    below = [*schema.get("properties", {}).values(), *schema.get("allOf", ())]
     below += [
         child for child in (schema.get("additionalProperties"), schema.get("items")) if isinstance(child, Mapping)
     ]
-    found = "default" in schema or any(
-        isinstance(child, Mapping) and _has_defaults(resolve, base, child, memo) for child in below
-    )
-    memo[key] = found
-    return found
+    found, leaned = "default" in schema, False
+    for child in below:
+        if found:
+            break
+        if isinstance(child, Mapping):
+            child_found, child_leaned = _look_below(resolve, base, child, memo, visiting)
+            found, leaned = child_found, leaned or child_leaned
+    visiting.discard(key)
+    if found or not leaned:
+        memo[key] = found
+    return found, leaned
