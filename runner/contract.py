@@ -114,6 +114,11 @@ def is_time(column: str) -> bool:
     return column.endswith("_at")
 
 
+def time_columns(dataset: str) -> list[str]:
+    """The columns of a dataset that hold moments: what a monitored dataset's timestamp_column may name."""
+    return [column for column in DATASETS[dataset] if is_time(column)]
+
+
 def time_kind(logical: str) -> str:
     """What a time kept as text holds: a date (run_date) or a moment."""
     return "date" if logical == "run_date" else "datetime"

@@ -170,12 +170,22 @@ def audience_anomaly(ev: Evaluation, campaign: Campaign) -> Iterator[Result]:
         )
 
 
+def customer_type(campaign: Campaign) -> str:
+    """The campaign's customer type as the dataset writes types: trimmed, lower-case."""
+    return str(campaign.data["customer_type"]).strip().lower()
+
+
+def other_type(kind: sa.ColumnElement[str], campaign: Campaign) -> sa.ColumnElement[bool]:
+    """A member of another customer type than the campaign's; one without a type (NULL) too."""
+    return sa.or_(kind.is_(None), kind != customer_type(campaign))
+
+
 def customer_type_mismatch(ev: Evaluation, campaign: Campaign) -> list[Result]:
     """Customers in today's target group whose type differs from the campaign's customer_type.
 
     The CRM skips them at launch (error 121/1); many of them mean the segment filter is wrong.
     """
-    wanted = str(campaign.data["customer_type"]).strip().lower()  # the dataset's types are trimmed, lower-case
+    wanted = customer_type(campaign)
     today = campaign.today(ev.now)
     source = ev.source(None)
     members = source.dataset("target_group_members")
@@ -183,11 +193,7 @@ def customer_type_mismatch(ev: Evaluation, campaign: Campaign) -> list[Result]:
     query = (
         sa.select(members.c.element_id, members.c.customer_id, sa.func.coalesce(kind, UNKNOWN).label("customer_type"))
         .distinct()  # a member listed twice is one customer
-        .where(
-            members.c.campaign_id == campaign.id,
-            members.c.run_date == today,
-            sa.or_(kind.is_(None), kind != wanted),  # no type at all is a mismatch too
-        )
+        .where(members.c.campaign_id == campaign.id, members.c.run_date == today, other_type(kind, campaign))
     )
     return failed_rows(
         ev,

@@ -14,7 +14,7 @@ from runner.checktypes.freshness import freshness
 from runner.checktypes.measure import measure
 from runner.checktypes.ratio import ratio
 from runner.checktypes.target import Target, plainly
-from runner.contract import DATASETS
+from runner.contract import DATASETS, time_columns
 from runner.durations import parse_duration
 from runner.engine.campaign import Campaign
 from runner.engine.evaluation import Evaluation
@@ -78,7 +78,7 @@ def table_freshness(ev: Evaluation) -> Iterator[Result]:
         subject = f"{source}.{table['table']}"
         stamp = table["timestamp_column"]
         if table["table"] in DATASETS and stamp not in DATASETS[table["table"]]:
-            columns = ", ".join(column for column in DATASETS[table["table"]] if column.endswith("_at"))
+            columns = ", ".join(time_columns(table["table"]))
             cause = f"dataset {table['table']} has no column {stamp}; name its time by the contract: {columns}"
             yield about.result(subject, Status.ERROR, expected="the check evaluates", cause=cause)
             continue

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement, FromClause, Subquery
 
 from runner.builtin.attributes import Attribute, declared, empty_value
+from runner.builtin.gate import other_type
 from runner.durations import parse_duration
 from runner.engine.campaign import Campaign
 from runner.engine.evaluation import Source
@@ -101,9 +102,7 @@ def member_flags(
 ) -> Subquery:
     """One row per (element_id, customer_id) of today's target groups, with a 0/1 column per reason."""
     groups = source.dataset("target_group_members")
-    wanted = str(campaign.data["customer_type"]).strip().lower()
-    kind = groups.c.customer_type
-    mismatch = sa.case((sa.or_(kind.is_(None), kind != wanted), 1), else_=0)  # no type is a mismatch too
+    mismatch = sa.case((other_type(groups.c.customer_type, campaign), 1), else_=0)
     members = (
         sa.select(groups.c.element_id, groups.c.customer_id, sa.func.max(mismatch).label("type_mismatch"))
         .where(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from runner.contract import DATASETS, time_kind
+from runner.contract import DATASETS, time_columns, time_kind
 from runner.document import Document
 from runner.findings import Severity
 from runner.static.check import Check, Context, Hit
@@ -59,7 +59,7 @@ def _monitored(document: Document) -> Iterator[Hit]:
     for index, table in enumerate(document.data["tables"]):
         dataset, stamp = table["table"], table["timestamp_column"]
         if dataset in DATASETS and stamp not in DATASETS[dataset]:
-            times = ", ".join(column for column in DATASETS[dataset] if column.endswith("_at"))
+            times = ", ".join(time_columns(dataset))
             yield Hit(
                 ("tables", index, "timestamp_column"),
                 f"dataset {dataset} has no column {stamp!r}; a monitored dataset names its time by the contract: "
