@@ -211,10 +211,13 @@ def _field_lines(change: Change) -> list[str]:
 
 def _changes(review: Review) -> list[str]:
     lines = ["### What changed", ""]
+    # a file that cannot be read is not compared: what it defined is neither removed nor changed
+    entries = [f"- {md(u.headline)} (not compared until it parses)" for u in review.unparsed]
     if not review.changes:
+        if entries:
+            return lines + entries
         files = _plural(len(review.changed_files), "file")
         return [*lines, f"No campaign, template or rule changed ({files} changed only in form or comments)."]
-    entries = []
     for change in review.changes:
         if change.status == "added":
             what = describe_added(change)
@@ -323,6 +326,18 @@ def as_json(review: Review, exit_code: int) -> str:
                 ],
             }
             for c in review.changes
+        ],
+        "unparsed": [
+            {
+                "file": u.file,
+                "kind": u.label,
+                "line": u.line,
+                "column": u.column,
+                "check": u.check_id,
+                "message": u.message,
+                "parsed_before": u.parsed_before,
+            }
+            for u in review.unparsed
         ],
         "risks": [
             {
