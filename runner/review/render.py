@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from runner.findings import Severity
-from runner.reporters import github
+from runner.reporters import github, gitlab
 from runner.review.diff import KIND_LABELS, MANY, ONE
 from runner.review.model import ABSENT, Change, FieldChange, Review, Risk
 from runner.review.risks import BY_ID, FLAGS
@@ -361,8 +361,14 @@ def github_annotations(review: Review, exit_code: int) -> str:
     return github.render([r.as_finding() for r in ordered_risks(review.risks)]) + github.render(list(review.findings))
 
 
+def gitlab_code_quality(review: Review, exit_code: int) -> str:
+    """Risks and static findings as a GitLab Code Quality report (a merge request's widget and diff)."""
+    return gitlab.render([*(r.as_finding() for r in ordered_risks(review.risks)), *review.findings])
+
+
 RENDERERS: dict[str, Callable[[Review, int], str]] = {
     "markdown": markdown,
     "json": as_json,
     "github": github_annotations,
+    "gitlab": gitlab_code_quality,
 }
