@@ -90,9 +90,7 @@ def test_results_carry_fingerprints_that_survive_moved_lines(duplicated: Path) -
         "template id 'birthday_sms' is also defined at campaigns/templates/birthday_sms.yaml:N; ids must be unique "
         "across the repository - rename one"
     )
-    assert before[0]["partialFingerprints"] == {
-        "campaignGuard/v1": expected_fingerprint("id.duplicate", COPY, message)
-    }
+    assert before[0]["partialFingerprints"] == {"campaignGuard/v1": expected_fingerprint("id.duplicate", COPY, message)}
     assert len({r["partialFingerprints"]["campaignGuard/v1"] for r in before}) == 2
 
     for rel in (COPY, ORIGINAL):  # three lines above the id: every line and the quoted line move
@@ -181,7 +179,10 @@ def test_without_a_checks_page_the_rules_have_no_help_uri(duplicated: Path) -> N
             "https://github.example.com/crm/rules/blob/abc/crm%20config/docs/checks.md",
         ),
         # a checkout that does not hold the repository: the local page
-        ({"CI_PROJECT_URL": "https://gitlab.example.com/x", "CI_COMMIT_SHA": "abc", "CI_PROJECT_DIR": "/nowhere"}, "file"),
+        (
+            {"CI_PROJECT_URL": "https://gitlab.example.com/x", "CI_COMMIT_SHA": "abc", "CI_PROJECT_DIR": "/nowhere"},
+            "file",
+        ),
     ],
 )
 def test_checks_page(tmp_path: Path, environ: dict[str, str], page: str) -> None:
@@ -200,7 +201,9 @@ def test_checks_page(tmp_path: Path, environ: dict[str, str], page: str) -> None
 def test_validate_writes_a_gitlab_code_quality_report(duplicated: Path) -> None:
     result = cli(duplicated, "validate", "--format", "gitlab", "--now", NOW)
     assert result.returncode == 1, result.stderr
-    message = "template id 'birthday_sms' is also defined at {}:2; ids must be unique across the repository - rename one"
+    message = (
+        "template id 'birthday_sms' is also defined at {}:2; ids must be unique across the repository - rename one"
+    )
     assert json.loads(result.stdout) == [
         {
             "description": message.format(ORIGINAL),
@@ -230,7 +233,9 @@ def test_review_writes_risks_and_findings_as_a_gitlab_code_quality_report(repo_c
     subprocess.run([*git, "add", "-A"], cwd=repo_copy, check=True)
     subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=repo_copy, check=True)
     campaign = repo_copy / "campaigns/birthday_bonus.yaml"
-    campaign.write_text(campaign.read_text(encoding="utf-8").replace("amount: 500\n", "amount: 600\n"), encoding="utf-8")
+    campaign.write_text(
+        campaign.read_text(encoding="utf-8").replace("amount: 500\n", "amount: 600\n"), encoding="utf-8"
+    )
     (repo_copy / "campaigns/templates/welcome_reminder_sms.yaml").unlink()
     result = cli(repo_copy, "review", "--base", "main", "--format", "gitlab", "--now", NOW)
     assert result.returncode == 1, result.stderr

@@ -102,6 +102,12 @@ def test_files_outside_the_configuration_are_not_judged(hooked_repo: Path):
     assert "campaign-guard validate" in result.stderr and "Passed" in result.stderr
 
 
+MISSING = (
+    "element 'birthday_sms' uses template 'birthday_sms', which does not exist; "
+    "create campaigns/templates/<id>.yaml or fix the id"
+)
+
+
 def hook_output(result: subprocess.CompletedProcess[str]) -> list[str]:
     """The findings the hook printed: pre-commit's own lines (the hook's name, `- hook id`, ...) left out."""
     output = (result.stdout + result.stderr).splitlines()
@@ -119,17 +125,16 @@ def test_deleting_a_template_a_campaign_uses_is_rejected(hooked_repo: Path):
     result = git(hooked_repo, "commit", "-m", "drop the birthday SMS", check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Failed" in result.stderr
-    assert hook_output(result) == [
-        f"campaigns/birthday_bonus.yaml:{line}:15: problem template.missing: element 'birthday_sms' uses template "
-        "'birthday_sms', which does not exist; create campaigns/templates/<id>.yaml or fix the id"
-    ]
+    assert hook_output(result) == [f"campaigns/birthday_bonus.yaml:{line}:15: problem template.missing: {MISSING}"]
     assert git(hooked_repo, "log", "--format=%s", "-1").stdout.strip() == "initial configuration"
     assert (hooked_repo / "campaigns/templates/birthday_sms.yaml").exists() is False  # the deletion stays staged
 
 
 def test_deleting_a_template_nobody_uses_is_committed(hooked_repo: Path):
     rel = "campaigns/templates/legacy_points_sms.yaml"
-    users = [p for p in hooked_repo.glob("*/**/*.yaml") if "legacy_points_sms" in p.read_text() and p.name[:6] != "legacy"]
+    users = [
+        p for p in hooked_repo.glob("*/**/*.yaml") if "legacy_points_sms" in p.read_text() and p.name[:6] != "legacy"
+    ]
     assert users == []
     git(hooked_repo, "rm", "-q", rel)
     result = git(hooked_repo, "commit", "-m", "drop an unused draft", check=False)
@@ -152,10 +157,7 @@ def test_renaming_a_template_out_of_the_templates_directory_is_rejected(hooked_r
     git(hooked_repo, "mv", "campaigns/templates/birthday_sms.yaml", "archive/birthday_sms.yaml")
     result = git(hooked_repo, "commit", "-m", "archive the birthday SMS", check=False)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert hook_output(result) == [
-        f"campaigns/birthday_bonus.yaml:{line}:15: problem template.missing: element 'birthday_sms' uses template "
-        "'birthday_sms', which does not exist; create campaigns/templates/<id>.yaml or fix the id"
-    ]
+    assert hook_output(result) == [f"campaigns/birthday_bonus.yaml:{line}:15: problem template.missing: {MISSING}"]
     assert git(hooked_repo, "log", "--format=%s", "-1").stdout.strip() == "initial configuration"
 
 
@@ -169,9 +171,7 @@ def test_an_unstaged_fix_does_not_hide_a_staged_deletion(hooked_repo: Path):
     )
     result = git(hooked_repo, "commit", "-m", "drop the birthday SMS, fix not staged", check=False)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert [line.split(": problem ")[1] for line in hook_output(result)] == [
-        "template.missing: element 'birthday_sms' uses template 'birthday_sms', which does not exist; create campaigns/templates/<id>.yaml or fix the id"
-    ]
+    assert [line.split(": problem ")[1] for line in hook_output(result)] == [f"template.missing: {MISSING}"]
     assert "template: birthday_push\n" in campaign.read_text(encoding="utf-8")  # the unstaged edit is back
 
 

@@ -592,9 +592,7 @@ def test_an_unreadable_changed_file_exits_3_as_validate_does(repo: Path) -> None
     assert ",title=yaml.syntax::" in result.stdout
 
 
-DUPLICATE_KEY = (
-    "duplicate key 'customer_type': YAML would silently keep only the last value; remove or rename one"
-)
+DUPLICATE_KEY = "duplicate key 'customer_type': YAML would silently keep only the last value; remove or rename one"
 
 
 def test_a_campaign_file_that_no_longer_parses_is_not_reported_as_removed(repo: Path) -> None:
