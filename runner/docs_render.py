@@ -58,8 +58,8 @@ def render_checks() -> str:
         ]
         for info in catalogue():
             if info.stage in stages:
-                lines.append(
-                    f"| `{info.id}` | {info.severity.value} | {info.localization} "
+                lines.append(  # the anchor: docs/checks.md#template.missing (SARIF helpUri, links in messages)
+                    f'| <a id="{info.id}"></a>`{info.id}` | {info.severity.value} | {info.localization} '
                     f"| {_cell(info.summary)} | {_cell(info.fix)} |"
                 )
     lines += ["", render_dirty_data(), "", render_check_types()]

@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--format",
         dest="output_format",
-        choices=("text", "json", "github", "sarif"),
+        choices=("text", "json", "github", "sarif", "gitlab"),
         default="text",
         help="output format (default: text)",
     )
@@ -318,9 +318,9 @@ def _review_parser(commands: Any) -> None:
     review.add_argument(
         "--format",
         dest="output_format",
-        choices=("markdown", "json", "github"),
+        choices=("markdown", "json", "github", "gitlab"),
         default="markdown",
-        help="markdown (a PR comment, default), json, or github annotations",
+        help="markdown (a PR comment, default), json, github annotations, or a gitlab Code Quality report",
     )
     review.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
     review.add_argument(

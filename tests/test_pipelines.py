@@ -310,6 +310,8 @@ def test_the_pipelines_call_validate_review_run_and_report() -> None:
     assert ("review.yml", "review --base 'origin/$BASE_REF' --format markdown") in calls
     assert ("review.yml", "review --base 'origin/$BASE_REF' --format github") in calls
     assert ("review.yml", "validate") in calls
+    assert ("review.yml", "validate --format sarif") in calls
+    assert (".gitlab-ci.yml", "validate --format gitlab") in calls
 
 
 def subcommands(parser: argparse.ArgumentParser) -> set[str]:
@@ -463,6 +465,39 @@ def test_review_workflow_is_scoped_and_allowed_to_comment() -> None:
     comment = step(REVIEW, "Post or update the review comment")
     assert comment["uses"].startswith("actions/github-script@")
     assert "github.event.pull_request.head.repo.full_name == github.repository" in comment["if"]
+
+
+def test_review_workflow_uploads_the_sarif_to_code_scanning_unless_turned_off() -> None:
+    workflow = load(REVIEW)
+    triggers = workflow[True]
+    assert triggers["push"] == {"branches": ["main"], "paths": ["campaigns/**", "rules/**", "schemas/**"]}
+    assert workflow["jobs"]["review"]["if"] == "${{ github.event_name == 'pull_request' }}"
+    job = workflow["jobs"]["code-scanning"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    # on by default: only the repository variable set to false turns it off; forks cannot upload
+    assert job["if"] == (
+        "${{ vars.CAMPAIGN_GUARD_CODE_SCANNING != 'false' && (github.event_name == 'push' || "
+        "github.event.pull_request.head.repo.full_name == github.repository) }}"
+    )
+    upload = step(REVIEW, "Upload the SARIF to code scanning")
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["with"] == {"sarif_file": "campaign-guard.sarif", "category": "campaign-guard"}
+    assert "> campaign-guard.sarif" in step(REVIEW, "campaign-guard validate (SARIF)")["run"]
+    assert "CAMPAIGN_GUARD_CODE_SCANNING" in DOCS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("code", "silent", "succeeds"), [(0, False, True), (1, False, True), (3, True, False)])
+def test_review_workflow_sarif_step_fails_only_without_a_report(
+    fake: Fake, tmp_path: Path, code: int, silent: bool, succeeds: bool
+) -> None:
+    github = GitHubRun(fake, tmp_path, {})
+    extra = {"FAKE_EXIT": str(code), **({"FAKE_SILENT": "1"} if silent else {})}
+    result = github.run(step(REVIEW, "campaign-guard validate (SARIF)"), **extra)
+    assert (result.returncode == 0) is succeeds, result.stdout + result.stderr
+    assert f"campaign-guard validate exited {code}" in result.stdout
+    assert fake.calls() == ["validate --format sarif"]
+    report = (github.workdir / "campaign-guard.sarif").read_text(encoding="utf-8")
+    assert report == ("" if silent else "## fake campaign-guard validate report\n")
 
 
 NODE_HARNESS = r"""
@@ -828,6 +863,32 @@ def test_gitlab_scheduled_job(fake: Fake, tmp_path: Path, state_url: str, code: 
         assert f"exited {code}" in result.stdout
     else:
         assert fake.calls() == [] and result.returncode == 3 and "PostgreSQL" in result.stdout
+
+
+@pytest.mark.parametrize(("code", "silent", "succeeds"), [(0, False, True), (1, False, True), (3, True, False)])
+def test_gitlab_code_quality_job_writes_the_report(
+    fake: Fake, tmp_path: Path, code: int, silent: bool, succeeds: bool
+) -> None:
+    extra = {"FAKE_EXIT": str(code), **({"FAKE_SILENT": "1"} if silent else {})}
+    result = run_gitlab_job("campaign-guard-code-quality", fake, tmp_path, **extra)
+    assert (result.returncode == 0) is succeeds, result.stdout + result.stderr
+    assert f"campaign-guard validate exited {code}" in result.stdout
+    assert fake.calls() == ["validate --format gitlab"]
+    assert (tmp_path / "gl-code-quality-report.json").exists()
+
+
+def test_gitlab_code_quality_runs_on_merge_requests_and_the_default_branch_unless_turned_off() -> None:
+    pipeline = load(GITLAB)
+    default_branch = '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH'
+    assert {"if": default_branch} in pipeline["workflow"]["rules"]
+    job = pipeline["campaign-guard-code-quality"]
+    assert job["rules"][0] == {"if": '$CAMPAIGN_GUARD_CODE_QUALITY == "false"', "when": "never"}
+    assert job["rules"][1]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
+    assert job["rules"][2] == {"if": default_branch}
+    assert job["artifacts"] == {"when": "always", "reports": {"codequality": "gl-code-quality-report.json"}}
+    # the other jobs do not run on a push to the default branch
+    for name in ("campaign-guard-review", "campaign-guard-run"):
+        assert all("push" not in rule.get("if", "") for rule in pipeline[name]["rules"]), name
 
 
 def test_gitlab_jobs_use_the_slim_image_and_do_not_overlap() -> None:

@@ -480,6 +480,7 @@ def test_json_structure(repo: Path) -> None:
                 ],
             }
         ],
+        "unparsed": [],
         "risks": [
             {
                 "flag": "review.max_clients_raised",
@@ -589,6 +590,79 @@ def test_an_unreadable_changed_file_exits_3_as_validate_does(repo: Path) -> None
     assert result.returncode == 3, result.stderr
     assert result.stdout.startswith("::error file=campaigns/birthday_bonus.yaml,line=")
     assert ",title=yaml.syntax::" in result.stdout
+
+
+DUPLICATE_KEY = "duplicate key 'customer_type': YAML would silently keep only the last value; remove or rename one"
+
+
+def test_a_campaign_file_that_no_longer_parses_is_not_reported_as_removed(repo: Path) -> None:
+    """Its only fault is a duplicate key: the review says the file no longer parses, and nothing else."""
+    edit(repo, WELCOME, "customer_type: new\n", "customer_type: new\ncustomer_type: mass\n")
+    line = (repo / WELCOME).read_text(encoding="utf-8").splitlines().index("customer_type: mass") + 1
+    commit(repo, "a second customer type")
+    base_head = ("review", "--base", "HEAD~1", "--head", "HEAD", "--now", NOW)
+    report = json.loads(run_cli(*base_head, "--format", "json", cwd=repo).stdout)
+    assert report["exit_code"] == 3
+    assert report["changes"] == [] and report["summary"]["changes"] == {}
+    assert report["unparsed"] == [
+        {
+            "file": WELCOME,
+            "kind": "campaign file",
+            "line": line,
+            "column": 1,
+            "check": "yaml.duplicate_key",
+            "message": DUPLICATE_KEY,
+            "parsed_before": True,
+        }
+    ]
+    # the check and the subscription naming welcome_chain are not told it does not exist
+    assert [(f["path"], f["line"], f["check"]) for f in report["findings"]] == [(WELCOME, line, "yaml.duplicate_key")]
+    assert report["risks"] == []
+
+    result = run_cli(*base_head, cwd=repo)
+    assert result.returncode == 3, result.stderr
+    assert "- removed" not in result.stdout
+    assert (
+        f"- campaign file no longer parses: campaigns/welcome_chain.yaml line {line}: {DUPLICATE_KEY} "
+        "(not compared until it parses)\n" in result.stdout
+    )
+
+
+def test_other_changes_are_still_compared_beside_a_file_that_does_not_parse(repo: Path) -> None:
+    edit(repo, WELCOME, "customer_type: new\n", "customer_type: new\ncustomer_type: mass\n")
+    edit(repo, BIRTHDAY, SMS_ELEMENT, SMS_ELEMENT.replace("40000", "400000"))
+    (repo / "campaigns/templates/draft.yaml").write_text("id: draft\nchannel: [sms\n", encoding="utf-8")
+    commit(repo, "three changes")
+    result = run_cli("review", "--base", "HEAD~1", "--head", "HEAD", "--now", NOW, "--format", "json", cwd=repo)
+    report = json.loads(result.stdout)
+    assert result.returncode == 3
+    assert [(c["kind"], c["id"], c["status"]) for c in report["changes"]] == [("campaign", "birthday_bonus", "changed")]
+    assert [r["flag"] for r in report["risks"]] == ["review.max_clients_raised"]
+    assert [(u["file"], u["kind"], u["check"], u["parsed_before"]) for u in report["unparsed"]] == [
+        ("campaigns/templates/draft.yaml", "template file", "yaml.syntax", False),
+        (WELCOME, "campaign file", "yaml.duplicate_key", True),
+    ]
+    assert sorted({(f["path"], f["check"]) for f in report["findings"]}) == [
+        ("campaigns/templates/draft.yaml", "yaml.syntax"),
+        (WELCOME, "yaml.duplicate_key"),
+    ]
+    markdown = run_cli("review", "--base", "HEAD~1", "--head", "HEAD", "--now", NOW, cwd=repo).stdout
+    draft = next(u for u in report["unparsed"] if u["file"] == "campaigns/templates/draft.yaml")
+    assert f"- template file does not parse: campaigns/templates/draft.yaml line {draft['line']}: " in markdown
+    assert "- removed" not in markdown
+
+
+def test_a_template_that_no_longer_parses_does_not_break_the_campaigns_using_it(repo: Path) -> None:
+    template = "campaigns/templates/welcome_reminder_sms.yaml"
+    edit(repo, template, "channel: sms\n", "channel: sms\nchannel: sms\n")
+    result = review(repo, "--format", "json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 3
+    assert report["changes"] == []
+    assert [(u["file"], u["kind"], u["check"]) for u in report["unparsed"]] == [
+        (template, "template file", "yaml.duplicate_key")
+    ]
+    assert [(f["path"], f["check"]) for f in report["findings"]] == [(template, "yaml.duplicate_key")]
 
 
 def test_a_base_before_campaign_guard_adds_everything(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from runner.errors import ExitCode
 from runner.meta_schema import schema_findings
-from runner.reporters import REPORTERS
+from runner.reporters import render
 from runner.repository import Repository
 from runner.validation import exit_code, select, validate
 
@@ -19,5 +19,5 @@ def run(root: Path, paths: Sequence[str], *, output_format: str, strict: bool, n
     targets, skipped = select(repo, paths)
     # a broken schema cannot judge any file: report it alone
     findings = schema_findings(repo) or sorted(skipped + validate(repo, targets, now, jobs=jobs))
-    sys.stdout.write(REPORTERS[output_format](findings))
+    sys.stdout.write(render(output_format, findings, repo.root))
     return exit_code(findings, strict=strict)

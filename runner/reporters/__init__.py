@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from runner.findings import Finding
-from runner.reporters import github, json_report, sarif, text
+from runner.reporters import github, gitlab, json_report, links, sarif, text
 
 Reporter = Callable[[Sequence[Finding]], str]
 
@@ -14,4 +16,12 @@ REPORTERS: dict[str, Reporter] = {
     "json": json_report.render,
     "github": github.render,
     "sarif": sarif.render,
+    "gitlab": gitlab.render,
 }
+
+
+def render(output_format: str, findings: Sequence[Finding], root: Path) -> str:
+    """The findings of the repository at root in a format; SARIF links its rules to root's docs/checks.md."""
+    if output_format == "sarif":
+        return sarif.render(findings, checks_page=links.checks_page(root, os.environ))
+    return REPORTERS[output_format](findings)

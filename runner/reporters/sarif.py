@@ -1,4 +1,4 @@
-"""SARIF 2.1.0, for code-scanning dashboards."""
+"""SARIF 2.1.0, for code-scanning dashboards (GitHub code scanning, editors' SARIF viewers)."""
 
 from __future__ import annotations
 
@@ -8,40 +8,49 @@ from collections.abc import Sequence
 from runner import __version__
 from runner.catalogue import catalogue
 from runner.findings import ANNOTATION_LEVEL, Finding
+from runner.reporters.fingerprints import fingerprints
+from runner.reporters.links import check_anchor, quote_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT = "campaignGuard/v1"  # the partialFingerprints key: rule, file and message, no line
 
 
-def render(findings: Sequence[Finding]) -> str:
+def render(findings: Sequence[Finding], *, checks_page: str | None = None) -> str:
+    """checks_page: the absolute URL of docs/checks.md (runner.reporters.links), the rules' helpUri."""
     infos = catalogue()
     index = {info.id: position for position, info in enumerate(infos)}
-    rules = [
-        {
+    rules = []
+    for info in infos:
+        rule: dict[str, object] = {
             "id": info.id,
             "shortDescription": {"text": info.summary},
+            "fullDescription": {"text": f"{info.summary} How to fix: {info.fix}"},
             "help": {"text": info.fix},
             "defaultConfiguration": {"level": ANNOTATION_LEVEL[info.severity]},
             "properties": {"localization": info.localization, "severity": info.severity.value},
         }
-        for info in infos
-    ]
-    results = [
-        {
-            "ruleId": f.check_id,
-            "ruleIndex": index[f.check_id],
-            "level": ANNOTATION_LEVEL[f.severity],
-            "message": {"text": f.message},
+        if checks_page is not None:
+            rule["helpUri"] = check_anchor(checks_page, info.id)
+        rules.append(rule)
+    results = []
+    for finding, fingerprint in zip(findings, fingerprints(findings), strict=True):
+        result: dict[str, object] = {"ruleId": finding.check_id}
+        if finding.check_id in index:  # a finding of a check outside the catalogue still has a rule id
+            result["ruleIndex"] = index[finding.check_id]
+        result |= {
+            "level": ANNOTATION_LEVEL[finding.severity],
+            "message": {"text": finding.message},
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                        "region": {"startLine": f.line, "startColumn": f.column},
+                        "artifactLocation": {"uri": quote_path(finding.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": finding.line, "startColumn": finding.column},
                     }
                 }
             ],
+            "partialFingerprints": {FINGERPRINT: fingerprint},
         }
-        for f in findings
-    ]
+        results.append(result)
     log = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",

@@ -9,7 +9,7 @@ from runner.document import Document
 from runner.kinds import KINDS
 from runner.positions import JsonPath
 from runner.repository import Repository
-from runner.review.model import ABSENT, Change, Entity, FieldChange, canonical
+from runner.review.model import ABSENT, Change, Entity, FieldChange, Unparsed, canonical
 
 # (kind, label of one, label of many), in the order a review lists them
 KIND_LABELS: tuple[tuple[str, str, str], ...] = (
@@ -63,6 +63,29 @@ def entities(repo: Repository | None, files: Collection[str]) -> dict[tuple[str,
             for key, path, data in _things(kind.name, document, default_source):
                 found.setdefault((kind.name, key), Entity(kind.name, key, document, path, data))
     return found
+
+
+def unparsed(base: Repository | None, head: Repository | None, files: Collection[str]) -> list[Unparsed]:
+    """The configuration files among these that the head cannot read (bad YAML, a duplicate key ...)."""
+    found: list[Unparsed] = []
+    if head is None:
+        return found
+    for kind in KINDS:
+        label = f"{ONE[kind.name] if kind.name in ('campaign', 'template') else MANY[kind.name]} file"
+        for rel in head.files_of(kind):
+            error = head.document(rel).error if rel in files else None
+            if error is None:
+                continue
+            before = base is not None and rel in base.files and base.document(rel).error is None
+            found.append(Unparsed(rel, error.line, error.column, label, error.check_id, error.message, before))
+    return sorted(found)
+
+
+def carry_over(base: dict[tuple[str, str], Entity], head: dict[tuple[str, str], Entity], files: set[str]) -> None:
+    """What the base defined in files the head cannot read stays as it was: not removed, not changed."""
+    for ident, entity in base.items():
+        if entity.file in files:
+            head.setdefault(ident, entity)
 
 
 def _things(kind: str, document: Document, default_source: str = "") -> Iterator[tuple[str, JsonPath, Any]]:

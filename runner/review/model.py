@@ -132,6 +132,25 @@ class Risk:
         return Finding(self.file, self.line, self.column, self.flag, self.severity, f"{self.subject}: {self.reason}")
 
 
+@dataclass(frozen=True, order=True)
+class Unparsed:
+    """A changed file of the head that cannot be read as configuration: what it defines is not compared."""
+
+    file: str
+    line: int
+    column: int
+    label: str  # "campaign file", "subscriptions file", ...
+    check_id: str  # yaml.duplicate_key, yaml.syntax, ...
+    message: str
+    parsed_before: bool  # the base revision could read it
+
+    @property
+    def headline(self) -> str:
+        """campaign file no longer parses: campaigns/welcome_chain.yaml line 12: duplicate key 'audience' ..."""
+        state = "no longer parses" if self.parsed_before else "does not parse"
+        return f"{self.label} {state}: {self.file} line {self.line}: {self.message}"
+
+
 @dataclass(frozen=True)
 class Review:
     base: Snapshot
@@ -140,3 +159,4 @@ class Review:
     changes: tuple[Change, ...]
     risks: tuple[Risk, ...]
     findings: tuple[Finding, ...]
+    unparsed: tuple[Unparsed, ...] = ()

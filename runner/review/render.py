@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from runner.findings import Severity
-from runner.reporters import github
+from runner.reporters import github, gitlab
 from runner.review.diff import KIND_LABELS, MANY, ONE
 from runner.review.model import ABSENT, Change, FieldChange, Review, Risk
 from runner.review.risks import BY_ID, FLAGS
@@ -211,10 +211,13 @@ def _field_lines(change: Change) -> list[str]:
 
 def _changes(review: Review) -> list[str]:
     lines = ["### What changed", ""]
+    # a file that cannot be read is not compared: what it defined is neither removed nor changed
+    entries = [f"- {md(u.headline)} (not compared until it parses)" for u in review.unparsed]
     if not review.changes:
+        if entries:
+            return lines + entries
         files = _plural(len(review.changed_files), "file")
         return [*lines, f"No campaign, template or rule changed ({files} changed only in form or comments)."]
-    entries = []
     for change in review.changes:
         if change.status == "added":
             what = describe_added(change)
@@ -324,6 +327,18 @@ def as_json(review: Review, exit_code: int) -> str:
             }
             for c in review.changes
         ],
+        "unparsed": [
+            {
+                "file": u.file,
+                "kind": u.label,
+                "line": u.line,
+                "column": u.column,
+                "check": u.check_id,
+                "message": u.message,
+                "parsed_before": u.parsed_before,
+            }
+            for u in review.unparsed
+        ],
         "risks": [
             {
                 "flag": r.flag,
@@ -346,8 +361,14 @@ def github_annotations(review: Review, exit_code: int) -> str:
     return github.render([r.as_finding() for r in ordered_risks(review.risks)]) + github.render(list(review.findings))
 
 
+def gitlab_code_quality(review: Review, exit_code: int) -> str:
+    """Risks and static findings as a GitLab Code Quality report (a merge request's widget and diff)."""
+    return gitlab.render([*(r.as_finding() for r in ordered_risks(review.risks)), *review.findings])
+
+
 RENDERERS: dict[str, Callable[[Review, int], str]] = {
     "markdown": markdown,
     "json": as_json,
     "github": github_annotations,
+    "gitlab": gitlab_code_quality,
 }
