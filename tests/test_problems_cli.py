@@ -141,7 +141,7 @@ def test_unknown_fingerprint_and_bad_age_are_usage_errors(demo: dict[str, str]) 
         "campaign-guard: no problem with fingerprint 'ffffffff' (campaign-guard problems list --status all)\n",
     )
     bad = run_cli("problems", "list", "--since", "2 hours", env=demo)
-    assert bad.returncode == 2 and "'2 hours' is not a duration" in bad.stderr
+    assert bad.returncode == 3 and "'2 hours' is not a duration" in bad.stderr
 
 
 def checks_of(done: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
