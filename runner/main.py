@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -394,10 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             sys.stdout.flush()  # a closed pipe shows here, not as a traceback when Python exits
     except BrokenPipeError:
-        try:  # what is still buffered goes nowhere, so the final flush at exit cannot fail again
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered goes nowhere: exit cannot fail
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
         return CLOSED_PIPE
 
 

@@ -46,9 +46,8 @@ class NotARepository(UsageError):
     def explain(self, *, searched: bool) -> str:
         """One line; searched: the root was looked for upwards from the current directory (no --root)."""
         if searched:
-            fix = "run inside one, pass --root or set CAMPAIGN_GUARD_STATE_URL" if self.for_store else (
-                "run inside one or pass --root"
-            )
+            fix = "run inside one, pass --root or set CAMPAIGN_GUARD_STATE_URL"
+            fix = fix if self.for_store else "run inside one or pass --root"
             return f"no campaign-guard repository here or above {_here()} (a directory with {MARKERS}); {fix}"
         fix = "point --root at one or set CAMPAIGN_GUARD_STATE_URL" if self.for_store else "point --root at one"
         return f"{self.root}: not a campaign-guard repository (no {MARKERS} directory); {fix}"

@@ -135,6 +135,7 @@ def test_muted_problems_do_not_fail_the_run(demo: dict[str, str]) -> None:
 
 
 def test_unknown_fingerprint_and_bad_age_are_usage_errors(demo: dict[str, str]) -> None:
+    run_cli("notify", env=demo)  # a store, without problems
     done = run_cli("problems", "show", "ffffffff", env=demo)
     assert (done.returncode, done.stderr) == (
         3,

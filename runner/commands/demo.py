@@ -53,7 +53,13 @@ Foreign = Callable[[set[str]], set[str]]
 
 
 def _build(
-    engine: sa.Engine, shown: str, builder: Builder, facts: list[tuple[str, str]], progress: Progress, *, foreign: Foreign
+    engine: sa.Engine,
+    shown: str,
+    builder: Builder,
+    facts: list[tuple[str, str]],
+    progress: Progress,
+    *,
+    foreign: Foreign,
 ) -> Sink:
     """The whole build in one transaction: on PostgreSQL an interrupted build leaves the old tables as they were."""
     try:
@@ -159,5 +165,3 @@ def _analyze(connection: sa.Connection) -> None:
         connection.exec_driver_sql(f"ANALYZE TABLE {', '.join(names)}")
     else:
         connection.exec_driver_sql("ANALYZE")
-
-

@@ -137,9 +137,12 @@ def _missing_file(url: str) -> bool:
     """A SQLite URL whose file does not exist (yet)."""
     parsed = sa.engine.make_url(url)
     database = parsed.database
-    return parsed.get_backend_name() == "sqlite" and bool(database) and database != ":memory:" and not Path(
-        str(database)
-    ).exists()
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and bool(database)
+        and database != ":memory:"
+        and not Path(str(database)).exists()
+    )
 
 
 def _engine(url: str, *, create: bool = True) -> Engine:
