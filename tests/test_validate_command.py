@@ -91,9 +91,8 @@ def test_bad_option_is_exit_3_a_usage_error_not_a_traceback():
     result = run_cli("validate", "--format", "xml")
     assert result.returncode == 3
     assert result.stderr.splitlines()[0].startswith("usage: campaign-guard validate ")
-    assert result.stderr.splitlines()[-1] == (
-        "campaign-guard validate: error: argument --format: invalid choice: 'xml' "
-        "(choose from 'text', 'json', 'github', 'sarif')"
+    assert result.stderr.splitlines()[-1].startswith(
+        "campaign-guard validate: error: argument --format: invalid choice: 'xml' (choose from 'text', 'json', "
     )
 
 
