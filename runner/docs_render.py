@@ -136,7 +136,11 @@ def render_demo() -> str:
         "rules/sources.yaml): customers, 60 days of launches, messages and their attributes, bonus accruals, "
         "promo pools, job runs, the error log, dumps, queue samples, transactions, webhook calls, a loyalty-card "
         "integration table and the outbound switch. `--scale 1` (the default) holds about a million messages, "
-        "`--scale 10` ten million; `--url` builds it in PostgreSQL or MariaDB instead of the SQLite file.\n",
+        "`--scale 10` ten million; `--url` builds it in PostgreSQL or MariaDB instead of the SQLite file. "
+        "The SQLite file is built next to itself and renamed into place, so an interrupted build leaves the old "
+        "file or none; PostgreSQL builds in one transaction, which an interruption rolls back; MariaDB commits "
+        "every table and index statement at once, so there an interrupted build leaves the demo tables empty (or, "
+        "interrupted while indexing, short of indexes) - run `demo` again.\n",
         "`campaign-guard run` then reports exactly these faults, and nothing else fails (a test asserts it on "
         "SQLite, PostgreSQL and MariaDB). Launch-gate faults marked *launch day* belong to campaigns that launch "
         "on Tuesdays (churn) or on the 1st (VIP): `run` judges them on those days, "

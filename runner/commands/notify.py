@@ -20,7 +20,7 @@ from runner.notify.render import render_for
 from runner.notify.subscriptions import load_subscriptions
 from runner.repository import Repository
 from runner.store.clock import to_store
-from runner.store.connect import Store, open_store
+from runner.store.connect import Store, existing_store, open_store, store_label
 from runner.store.tables import outbox
 
 BASE_URL_VARIABLE = "CAMPAIGN_GUARD_BASE_URL"  # the problems page, for links in messages
@@ -62,7 +62,10 @@ def run(root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_
     if invalid:
         rel = invalid[0]
         raise UsageError(f"{rel} is invalid: nobody would be notified; run `campaign-guard validate {rel}`")
-    store = open_store(root)
+    store = existing_store(root) if dry_run else open_store(root)  # a dry run creates no store
+    if store is None:
+        print(f"nothing would be sent: no state store yet at {store_label(root)}, so no problem to notify of")
+        return ExitCode.OK
     try:
         planned, delivered, due = notify(store, repo, now, dry_run=dry_run, retry_failed=retry_failed)
     finally:

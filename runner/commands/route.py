@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from runner.commands.problems import holding
 from runner.errors import ExitCode
 from runner.notify.matching import CampaignFacts, campaign_facts, refusal, waiting
 from runner.notify.subscriptions import Subscription, load_subscriptions
 from runner.notify.timing import held_until, next_digest
 from runner.repository import Repository
-from runner.store.connect import open_store
 from runner.store.problems import find_problem
 
 
@@ -33,7 +33,7 @@ def described(args: Any, now: datetime) -> dict[str, Any]:
 
 
 def stored(root: Path, fingerprint: str) -> dict[str, Any]:
-    store = open_store(root)
+    store = holding(root, fingerprint)
     try:
         problem = find_problem(store, fingerprint)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from runner.builtin.system import check_health, source_health
@@ -14,6 +15,7 @@ from runner.engine.plan import Task, run_tasks
 from runner.engine.result import Result, Status
 from runner.engine.schedules import find_schedule, load_schedules, schedules_of
 from runner.errors import ExitCode
+from runner.progress import Progress
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.store.connect import Store, open_store
@@ -109,10 +111,13 @@ def _evaluate(
     repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime
 ) -> tuple[list[Result], dict[str, int]]:
     ev = Evaluation.with_store(repo, now, store)
+    progress = Progress()  # "[37/141] checks" on a terminal's stderr, nothing elsewhere
+    progress.count(0, len(tasks), "checks")
     try:
-        answers = evaluate_each(tasks, ev)
+        answers = evaluate_each(tasks, ev, partial(progress.count, what="checks"))
     finally:
         ev.close()
+        progress.end()
     evaluated = [result for answer in answers for result in answer]
     # stored, not printed: the error results above already say what failed, the store remembers it
     health = [*source_health(evaluated, (source.name for source in ev.opened)), *check_health(evaluated)]
