@@ -16,6 +16,7 @@ from runner.engine.evaluation import Evaluation
 from runner.engine.result import Result
 from runner.errors import UsageError
 from runner.repository import Repository
+from runner.schedule_fields import broken_entries
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def monitor_tasks(repo: Repository) -> list[Task]:
 
 
 def due_campaigns(repo: Repository, now: datetime) -> list[Campaign]:
-    campaigns = (Campaign(d) for d in repo.documents("campaign") if d.schema_valid)
+    usable = (d for d in repo.documents("campaign") if d.schema_valid and not broken_entries("campaign", d.data))
+    campaigns = (Campaign(d) for d in usable)  # the others are reported by skipped_entries
     return [campaign for campaign in campaigns if campaign.due(now)]
 
 
