@@ -161,7 +161,7 @@ def render_configuration(store: SchemaStore) -> str:
         "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment.\n",
         "Only `true` and `false` are booleans and dates stay text, but YAML still reads `10:30` as the number "
         "630 and `0110` as 72: quote a value that looks like a number but is text (`at: '10:30'`); validate "
-        "says \"quote it\" where YAML made a number of one. Indent with spaces, never tabs. "
+        'says "quote it" wherever YAML has read one as a number. Indent with spaces, never tabs. '
         "Messages name a list item by its "
         "`id` or `name` (`subscriptions[ops_mail].working_days[5]`), else by its position counted from 1, "
         "as lines are.\n",

@@ -23,7 +23,9 @@ def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.Valid
 Written = Callable[[JsonPath], "str | None"]  # the source text of the scalar at a path, as the author wrote it
 
 
-def explain(error: jsonschema.ValidationError, data: Any = None, written: Written | None = None) -> Iterator[SchemaIssue]:
+def explain(
+    error: jsonschema.ValidationError, data: Any = None, written: Written | None = None
+) -> Iterator[SchemaIssue]:
     """data names list items in paths; written gives back the text YAML turned into a number or a boolean."""
     for leaf in _leaf_errors(error):
         path = tuple(leaf.absolute_path)

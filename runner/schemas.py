@@ -84,7 +84,9 @@ class SchemaStore:
             node = node[part.replace("~1", "/").replace("~0", "~")]
         return target_file, node
 
-    def issues(self, name: str, data: Any, written: Callable[[JsonPath], str | None] | None = None) -> list[SchemaIssue]:
+    def issues(
+        self, name: str, data: Any, written: Callable[[JsonPath], str | None] | None = None
+    ) -> list[SchemaIssue]:
         """written: the source text at a path, so that messages quote what the author wrote."""
         from runner.schema_errors import explain
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -35,5 +34,9 @@ def close_zone(name: str) -> str | None:
     close = difflib.get_close_matches(wanted, candidates, n=5)
     if not close:
         return None
-    best = max(close, key=lambda key: len(os.path.commonprefix([key, wanted])))  # max keeps the first of ties
+    best = max(close, key=lambda key: _shared_start(key, wanted))  # max keeps the first of ties
     return candidates[best]
+
+
+def _shared_start(one: str, other: str) -> int:
+    return next((i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other)))

@@ -283,10 +283,12 @@ MESSAGES = {
         "rules/error_codes.yaml:3:11: codes[1].code: 0110 was read as a number (72); quote it: '0110'",
     ],
     "schema.violation-yes_is_not_boolean": [
-        "campaigns/welcome_chain.yaml:36:15: elements.wait_2d.released: yes is text here, not true or false; write true",
+        "campaigns/welcome_chain.yaml:36:15: elements.wait_2d.released: yes is text here, not true or false; "
+        "write true",
     ],
     "schema.violation-list_position": [
-        "rules/subscriptions.yaml:10:9: subscriptions[hotline].recipients[2]: expected a string or an integer, got a list",
+        "rules/subscriptions.yaml:10:9: subscriptions[hotline].recipients[2]: expected a string or an integer, "
+        "got a list",
         "rules/subscriptions.yaml:11:40: subscriptions[hotline].working_days[5]: 'fry' is not one of: mon, tue, wed, "
         "thu, fri, sat, sun; did you mean 'fri'?",
     ],

@@ -94,3 +94,17 @@ def test_notify_skips_a_subscription_whose_zone_or_digest_schedule_cannot_be_use
     report = json.loads(notified.stdout)
     assert list(report["matched"]) == ["ops_mail"]
     assert notified.returncode == 3
+
+
+def test_check_of_a_campaign_in_an_unknown_time_zone_says_why(repo_copy: Path) -> None:
+    campaign = repo_copy / "campaigns/birthday_bonus.yaml"
+    _edit(campaign, "timezone: Europe/Moscow", "timezone: Europe/Moskva")
+    done = run_cli("check", "birthday_bonus", "--now", LAUNCH_DAY, cwd=repo_copy,
+                   env={"CAMPAIGN_GUARD_DEMO_URL": "sqlite://"})  # fmt: skip
+    line = _line_of(campaign, "Europe/Moskva")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        3,
+        "",
+        f"campaign-guard: campaigns/birthday_bonus.yaml:{line}: campaign 'birthday_bonus' skipped: unknown time zone "
+        "'Europe/Moskva'; did you mean Europe/Moscow? (run `campaign-guard validate campaigns/birthday_bonus.yaml`)\n",
+    )

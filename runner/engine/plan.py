@@ -16,7 +16,7 @@ from runner.engine.evaluation import Evaluation
 from runner.engine.result import Result
 from runner.errors import UsageError
 from runner.repository import Repository
-from runner.schedule_fields import broken_entries
+from runner.schedule_fields import broken_entries, skipped_entries
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ def find_campaign(repo: Repository, campaign_id: str) -> Campaign:
         raise UsageError(
             f"{places[0][0]}: campaign {campaign_id!r} is not valid; run `campaign-guard validate {places[0][0]}`"
         )
+    broken = skipped_entries([document])
+    if broken:
+        raise UsageError(broken[0])
     return Campaign(document)
 
 

@@ -75,16 +75,17 @@ def _own_schedules(repo: Repository) -> Iterator[Schedule]:
                 for index, spec in enumerate(document.data["checks"]):
                     if "schedule" in spec:
                         name = f"{OWN}check:{spec['id']}"
-                        yield _schedule(name, spec["schedule"], "UTC", ("checks", index) in broken, checks=(spec["id"],))
+                        yield _schedule(
+                            name, spec["schedule"], "UTC", ("checks", index) in broken, checks=(spec["id"],)
+                        )
     for document in repo.documents("campaign"):
         schedule = document.data.get("schedule", {}) if document.schema_valid else {}
         if "gate_cron" in schedule:
-            broken = bool(broken_entries("campaign", document.data))
             yield _schedule(
                 f"{OWN}gate:{document.data['id']}",
                 schedule["gate_cron"],
                 schedule.get("timezone", "UTC"),
-                broken,
+                bool(broken_entries("campaign", document.data)),
                 campaigns=(document.data["id"],),
             )
 
