@@ -31,6 +31,9 @@ ZONES: Mapping[str, tuple[JsonPath, ...]] = {
     "subscriptions": (("subscriptions", ANY, "timezone"),),
     "sources": (("sources", ANY, "timezone"),),
 }
+WINDOWS: Mapping[str, tuple[JsonPath, ...]] = {
+    "subscriptions": (("subscriptions", ANY, "quiet_hours"),),
+}
 DATES: Mapping[str, tuple[JsonPath, ...]] = {  # read by run only; validate reports them as schedule.invalid
     "campaign": (("schedule", "start_at"), ("schedule", "end_at")),
 }
@@ -50,7 +53,7 @@ class Unusable:
 
     path: JsonPath  # of the value
     entry: JsonPath  # of the schedule, check, subscription, ... that carries it
-    what: str  # "cron", "zone" or "date"
+    what: str  # "cron", "zone", "window" (quiet hours) or "date"
     message: str  # names the field, the value and the reason
 
 
@@ -72,7 +75,7 @@ def _values_at(data: Any, place: JsonPath, path: JsonPath = ()) -> Iterator[tupl
 
 def unusable(kind: str, data: Any) -> Iterator[Unusable]:
     """Every cron expression and time zone of one file that cannot be used, in the order of the tables."""
-    for what, table in (("cron", CRONS), ("zone", ZONES), ("date", DATES)):
+    for what, table in (("cron", CRONS), ("zone", ZONES), ("window", WINDOWS), ("date", DATES)):
         for place in table.get(kind, ()):
             entry_length = place.index(ANY) + 1 if ANY in place else 0
             for path, value in _values_at(data, place):
@@ -82,7 +85,7 @@ def unusable(kind: str, data: Any) -> Iterator[Unusable]:
                     reason = zone_problem(value)
                     message = reason or ""
                 else:
-                    reason = cron_problem(value) if what == "cron" else _date_problem(value)
+                    reason = _READERS[what](value)
                     message = f"{path[-1]} {value!r}: {reason}"
                 if reason:
                     yield Unusable(path, path[:entry_length], what, message)
@@ -94,6 +97,20 @@ def _date_problem(text: str) -> str | None:
     except ValueError:
         return "not a real date and time"
     return None
+
+
+def _window_problem(text: str) -> str | None:
+    """HH:MM-HH:MM (the schema's shape) as two real times of the day."""
+    for end in text.split("-"):
+        hour, _, minute = end.partition(":")
+        if not 0 <= int(hour) <= 23:
+            return f"hour {int(hour)} is out of range 0-23"
+        if not 0 <= int(minute) <= 59:
+            return f"minute {int(minute)} is out of range 0-59"
+    return None
+
+
+_READERS = {"cron": cron_problem, "window": _window_problem, "date": _date_problem}
 
 
 def entry_name(kind: str, data: Any, entry: JsonPath) -> str:

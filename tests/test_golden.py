@@ -307,6 +307,11 @@ MESSAGES = {
         "rules/functional_checks.yaml:9:15: schedule '0 6 30 2 *': it never fires: day of month '30' never occurs "
         "in month '2'",
     ],
+    "quiet_hours.invalid": [
+        "rules/subscriptions.yaml:6:18: quiet_hours '21:00-24:15': hour 24 is out of range 0-23",
+        "rules/subscriptions.yaml:10:18: quiet_hours '08:00-08:00': start and end are equal, so nothing is ever "
+        "held; write the window you mean, such as 22:00-08:00",
+    ],
     "timezone.unknown-subscription": [
         "rules/subscriptions.yaml:6:15: unknown time zone 'Europe/Moskva'; did you mean Europe/Moscow?",
     ],

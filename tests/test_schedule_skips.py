@@ -72,10 +72,14 @@ SUBSCRIPTIONS = """subscriptions:
     recipients: [lead@example.com]
     mode: digest
     digest_schedule: "0 9-21 * * mon-fry"
+  - name: late_mail
+    channel: email
+    recipients: [late@example.com]
+    quiet_hours: "21:00-24:15"
 """
 
 
-def test_notify_skips_a_subscription_whose_zone_or_digest_schedule_cannot_be_used(
+def test_notify_skips_a_subscription_whose_zone_digest_schedule_or_quiet_hours_cannot_be_used(
     repo_copy: Path, demo_url: str
 ) -> None:
     (repo_copy / "rules/subscriptions.yaml").write_text(SUBSCRIPTIONS, encoding="utf-8")
@@ -90,6 +94,8 @@ def test_notify_skips_a_subscription_whose_zone_or_digest_schedule_cannot_be_use
         "(run `campaign-guard validate rules/subscriptions.yaml`)",
         "campaign-guard: rules/subscriptions.yaml:10: subscription 'ops_digest' skipped: unknown time zone "
         "'Europe/Moskva'; did you mean Europe/Moscow? (run `campaign-guard validate rules/subscriptions.yaml`)",
+        "campaign-guard: rules/subscriptions.yaml:20: subscription 'late_mail' skipped: quiet_hours '21:00-24:15': "
+        "hour 24 is out of range 0-23 (run `campaign-guard validate rules/subscriptions.yaml`)",
     ]
     report = json.loads(notified.stdout)
     assert list(report["matched"]) == ["ops_mail"]

@@ -1,4 +1,4 @@
-"""Every cron expression and time zone of the configuration, read the way `run --due` and `notify` read them."""
+"""Every cron expression, time zone and quiet-hours window, read the way `run --due` and `notify` read them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from runner.document import Document
 from runner.findings import Severity
-from runner.schedule_fields import CRONS, ZONES, unusable
+from runner.schedule_fields import CRONS, WINDOWS, ZONES, unusable
 from runner.static.check import Check, Context, Hit
 
 
@@ -28,6 +28,24 @@ def timezone_unknown(document: Document, ctx: Context) -> Iterator[Hit]:
             yield Hit(found.path, found.message)
 
 
+def quiet_hours_invalid(document: Document, ctx: Context) -> Iterator[Hit]:
+    """quiet_hours is no window of the day: an hour 24 or more, a minute 60 or more, or an empty window.
+
+    `notify` skips a subscription whose quiet hours are no real times, and exits 3."""
+    for found in unusable(document.kind.name, document.data):
+        if found.what == "window":
+            yield Hit(found.path, found.message)
+    for index, spec in enumerate(document.data["subscriptions"]):
+        window = spec.get("quiet_hours", "")
+        start, _, end = window.partition("-")
+        if start and start == end:
+            yield Hit(
+                ("subscriptions", index, "quiet_hours"),
+                f"quiet_hours {window!r}: start and end are equal, so nothing is ever held; "
+                "write the window you mean, such as 22:00-08:00",
+            )
+
+
 CHECKS = (
     Check(
         "cron.invalid",
@@ -45,5 +63,13 @@ CHECKS = (
         tuple(ZONES),
         "Use an IANA time zone name such as Europe/Moscow or UTC.",
         timezone_unknown,
+    ),
+    Check(
+        "quiet_hours.invalid",
+        Severity.PROBLEM,
+        "system",
+        tuple(WINDOWS),
+        "Write quiet_hours as HH:MM-HH:MM with hours 00-23 and minutes 00-59; it may cross midnight (22:00-08:00).",
+        quiet_hours_invalid,
     ),
 )
