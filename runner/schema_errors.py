@@ -50,16 +50,9 @@ def explain(
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             yield SchemaIssue(path, f"{prefix}{leaf.instance!r} is not one of: {', '.join(options)}{suggestion}")
         elif leaf.validator == "type":
-            raw = written(path) if written else None
-            misread = _misread(leaf.validator_value, leaf.instance, raw)
-            yield SchemaIssue(
-                path,
-                prefix
-                + (
-                    misread
-                    or f"expected {_type_name(leaf.validator_value)}, got {_type_name(_json_type(leaf.instance))}"
-                ),
-            )
+            expected = f"expected {_type_name(leaf.validator_value)}, got {_type_name(_json_type(leaf.instance))}"
+            misread = _misread(leaf.validator_value, leaf.instance, written(path) if written else None)
+            yield SchemaIssue(path, prefix + (misread or expected))
         elif leaf.validator == "pattern" and isinstance(leaf.schema, dict) and "description" in leaf.schema:
             yield SchemaIssue(path, f"{prefix}{leaf.instance!r} is not valid here: {leaf.schema['description']}")
         else:

@@ -105,7 +105,7 @@ def subscription(spec: Mapping[str, Any], location: str = "") -> Subscription:
 def load_subscriptions(repo: Repository) -> list[Subscription]:
     """Every usable subscription of a valid rules/subscriptions.yaml, enabled or not, in file order.
 
-    One whose time zone or digest_schedule cannot be used is left out (skipped_entries reports it)."""
+    One whose time zone, digest_schedule or quiet_hours cannot be used is left out (skipped_entries reports it)."""
     found = []
     for document in repo.documents("subscriptions"):
         if not document.schema_valid:
