@@ -114,3 +114,16 @@ def test_check_of_a_campaign_in_an_unknown_time_zone_says_why(repo_copy: Path) -
         f"campaign-guard: campaigns/birthday_bonus.yaml:{line}: campaign 'birthday_bonus' skipped: unknown time zone "
         "'Europe/Moskva'; did you mean Europe/Moscow? (run `campaign-guard validate campaigns/birthday_bonus.yaml`)\n",
     )
+
+
+def test_route_names_the_subscription_notify_would_skip(repo_copy: Path) -> None:
+    (repo_copy / "rules/subscriptions.yaml").write_text(SUBSCRIPTIONS, encoding="utf-8")
+    done = run_cli("route", "--check", "monitor.queue_size", "--severity", "problem", "--localization", "queue",
+                   "--format", "json", cwd=repo_copy)  # fmt: skip
+    assert [answer["subscription"] for answer in json.loads(done.stdout)] == ["ops_mail"]
+    assert [line.split(" skipped: ")[0] for line in done.stderr.splitlines()] == [
+        "campaign-guard: rules/subscriptions.yaml:16: subscription 'morning_digest'",
+        "campaign-guard: rules/subscriptions.yaml:10: subscription 'ops_digest'",
+        "campaign-guard: rules/subscriptions.yaml:20: subscription 'late_mail'",
+    ]
+    assert done.returncode == 0  # an answer, not a delivery: notify is the one that exits 3
