@@ -163,6 +163,12 @@ def render_configuration(store: SchemaStore) -> str:
         HEADER + "# Configuration reference\n",
         "Every configuration file is YAML validated by the JSON Schema (2020-12) named below. "
         "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment.\n",
+        "Only `true` and `false` are booleans and dates stay text, but YAML still reads `10:30` as the number "
+        "630 and `0110` as 72: quote a value that looks like a number but is text (`at: '10:30'`); validate "
+        'says "quote it" wherever YAML has read one as a number. Indent with spaces, never tabs. '
+        "Messages name a list item by its "
+        "`id` or `name` (`subscriptions[ops_mail].working_days[5]`), else by its position counted from 1, "
+        "as lines are.\n",
     ]
     for kind in KINDS:
         schema = store.schema(kind.schema)

@@ -117,7 +117,7 @@ def _validate_one(document: Document, repo: Repository, context: Context) -> Ite
         )
         return
     if not document.schema_valid:
-        for issue in repo.schemas.issues(document.kind.schema, document.data):
+        for issue in repo.schemas.issues(document.kind.schema, document.data, document.locator.written):
             line, column = document.position(issue.path, key=issue.key)
             yield Finding(rel, line, column, "schema.violation", Severity.PROBLEM, issue.message)
         return
