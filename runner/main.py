@@ -138,7 +138,7 @@ def _parser() -> argparse.ArgumentParser:
         help="create the demo CRM database with realistic data and injected faults",
         description="Build a deterministic demo CRM following the data contract: customers, 60 days of "
         "launches, messages, bonuses, promo pools, jobs, errors, queues, transactions and webhooks, with the "
-        "faults listed in docs/demo.md. Replaces an earlier demo database; refuses any other database.",
+        "faults listed by `campaign-guard docs demo`. Replaces an earlier demo database; refuses any other database.",
     )
     demo.add_argument(
         "--url", default=None, help="SQLAlchemy URL to build in (default: the demo source of rules/sources.yaml)"
@@ -324,7 +324,7 @@ def _review_parser(commands: Any) -> None:
         description="Compare two git revisions of the repository (the base read from git objects, no checkout): "
         "campaigns, templates, rules and subscriptions added, removed and changed, field by field; risk flags "
         "with reasons; validate's findings on the changed files. Exit codes as validate; a risk of severity "
-        "problem exits 1. Rules of every flag: docs/review.md.",
+        "problem exits 1. Rules of every flag: `campaign-guard docs review`.",
     )
     review.add_argument("--base", required=True, metavar="REF", help="the revision the change starts from (main)")
     review.add_argument(
