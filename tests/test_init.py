@@ -248,7 +248,7 @@ def test_the_pre_commit_hook_written_refuses_a_broken_commit(tmp_path: Path):
     broken = run("git", "commit", "-q", "-m", "remove the template the campaign uses")
     assert broken.returncode == 1
     assert (
-        "campaigns/birthday_bonus.yaml:42:15: problem template.missing: element 'birthday_sms' uses template "
+        "campaigns/birthday_bonus.yaml:43:15: problem template.missing: element 'birthday_sms' uses template "
         "'birthday_sms', which does not exist" in broken.stderr
     )
     assert run("git", "rev-list", "--count", "HEAD").stdout == "1\n"
