@@ -158,8 +158,12 @@ def _parser() -> argparse.ArgumentParser:
         "configuration, sources, ci, ...) of the installed version. Without TOPIC: write docs/checks.md, "
         "docs/configuration.md and docs/demo.md from the check catalogue and the schemas.",
     )
-    docs.add_argument("topic", nargs="?", metavar="TOPIC", help="a check id or a page name (an unknown one lists the pages)")
-    docs.add_argument("--open", action="store_true", help="open the installed page in a browser (default TOPIC: checks)")
+    docs.add_argument(
+        "topic", nargs="?", metavar="TOPIC", help="a check id or a page name (an unknown one lists the pages)"
+    )
+    docs.add_argument(
+        "--open", action="store_true", help="open the installed page in a browser (default TOPIC: checks)"
+    )
     docs.add_argument("--check", action="store_true", help="do not write; exit 1 when the docs are stale")
     docs.add_argument("--output", type=Path, default=None, help="directory to write to (default: ROOT/docs)")
 

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,33 @@ def test_messages_point_at_documentation_a_pip_user_has():
                 rel = path.relative_to(ROOT).as_posix()
                 found[rel] = found.get(rel, 0) + 1
     assert found == MAY_NAME_DOCS
+
+
+def test_the_wheel_carries_the_skeleton_and_the_docs(tmp_path: Path):
+    """A real wheel (pip wheel, hatchling): init and docs from it alone, no checkout on the path."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path / "dist")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("campaign_guard-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "site")
+    assert {f"runner/docs/{page}.md" for page in ("checks", "configuration", "ci", "sources", "demo")} <= names
+    assert "runner/skeleton/deploy/gitlab_mr_note.py" in names
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+
+    def wheel_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "runner", *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+        )
+
+    assert wheel_cli("init", "crm-rules").stdout == init_output("crm-rules")
+    for rel in WRITTEN:
+        assert (tmp_path / "crm-rules" / rel).read_bytes() == skeleton()[rel], rel
+    assert wheel_cli("--root", "crm-rules", "validate").returncode == 0
+    shown = wheel_cli("docs", "template.missing").stdout.splitlines()[-1]
+    assert shown == f"  every check: `campaign-guard docs checks` ({tmp_path / 'site/runner/docs/checks.md'})"
