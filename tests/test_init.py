@@ -19,8 +19,8 @@ import pytest
 
 from runner import __version__
 from runner.catalogue import catalogue
-from runner.commands.init import skeleton
 from runner.demo.faults import FAULTS
+from runner.scaffold import skeleton
 
 from .conftest import LAUNCH_DAY, ROOT
 

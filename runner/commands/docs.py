@@ -1,21 +1,20 @@
 """campaign-guard docs: reference documentation generated from the code and the schemas, and shown.
 
-`campaign-guard docs TOPIC` prints one check's entry or one page of the installed version, so that a
-message saying "see `campaign-guard docs configuration`" works for a pip user without this repository.
+`campaign-guard docs TOPIC` prints one check's entry or one page of the installed version
+(runner/docs_topics.py).
 """
 
 from __future__ import annotations
 
 import sys
-import urllib.parse
 import webbrowser
 from pathlib import Path
 
-from runner.catalogue import CheckInfo, catalogue
 from runner.docs_render import render_checks, render_configuration, render_demo
+from runner.docs_topics import check_entry, check_info, pages
 from runner.errors import ExitCode, UsageError
+from runner.reporters.links import check_anchor
 from runner.repository import Repository
-from runner.shipped import docs_dir
 
 
 def run(root: Path, *, output: Path | None, check: bool) -> ExitCode:
@@ -42,22 +41,16 @@ def run(root: Path, *, output: Path | None, check: bool) -> ExitCode:
     return ExitCode.OK
 
 
-def pages() -> dict[str, Path]:
-    """Page name (checks, configuration, ci ...) -> the installed Markdown file."""
-    directory = docs_dir()
-    return {path.stem: path for path in sorted(directory.glob("*.md"))} if directory.is_dir() else {}
-
-
 def show(topic: str, *, open_browser: bool) -> ExitCode:
     """Print a check's entry (a check id) or a page (a page name); --open shows the page in a browser."""
     found = pages()
-    info = next((entry for entry in catalogue() if entry.id == topic), None)
+    info = check_info(topic)
     if info is None and topic not in found:
         names = ", ".join(found) or "none are installed"
         raise UsageError(f"docs: {topic!r} is neither a check id nor a page (pages: {names})")
     page = found.get("checks") if info is not None else found[topic]
     if open_browser and page is not None:
-        uri = page.as_uri() + (f"#{urllib.parse.quote(topic, safe='')}" if info is not None else "")
+        uri = check_anchor(page.as_uri(), topic) if info is not None else page.as_uri()
         if webbrowser.open(uri):
             print(f"opened {uri}")
             return ExitCode.OK
@@ -67,28 +60,3 @@ def show(topic: str, *, open_browser: bool) -> ExitCode:
     else:
         sys.stdout.write(found[topic].read_text(encoding="utf-8"))
     return ExitCode.OK
-
-
-REPORTED_BY = {
-    "file": "campaign-guard validate",
-    "static": "campaign-guard validate",
-    "gate": "the launch gate: campaign-guard check CAMPAIGN, and run for the campaigns due today",
-    "monitor": "monitoring: campaign-guard run",
-    "system": "campaign-guard itself (outbound stop and start, run)",
-}
-
-
-def check_entry(info: CheckInfo, page: Path | None) -> str:
-    """One check as the terminal shows it: what it catches, how to fix it, where it is reported."""
-    lines = [
-        info.id,
-        f"  severity: {info.severity.value}, localization: {info.localization}",
-        f"  reported by: {REPORTED_BY[info.stage]}",
-        f"  catches: {info.summary}",
-        f"  fix: {info.fix}",
-    ]
-    if info.dirty_data:
-        lines.append(f"  dirty data: {info.dirty_data}")
-    if page is not None:
-        lines.append(f"  every check: `campaign-guard docs checks` ({page})")
-    return "\n".join(lines)
