@@ -62,7 +62,7 @@ FILE_RULES = (
         Severity.PROBLEM,
         "system",
         "The file does not match the JSON Schema of its kind (a missing field, an unknown field, a wrong type).",
-        "Follow the message; docs/configuration.md lists every field.",
+        "Follow the message; `campaign-guard docs configuration` lists every field.",
     ),
     CheckInfo(
         "schema.invalid_schema",
@@ -76,7 +76,7 @@ FILE_RULES = (
         Severity.WARNING,
         "system",
         "A file was named that is not a campaign-guard configuration file, so it was not checked.",
-        "Move it to where its kind lives (see docs/configuration.md) or leave it out.",
+        "Move it to where its kind lives (see `campaign-guard docs configuration`) or leave it out.",
     ),
 )
 

@@ -156,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         help="create the demo CRM database with realistic data and injected faults",
         description="Build a deterministic demo CRM following the data contract: customers, 60 days of "
         "launches, messages, bonuses, promo pools, jobs, errors, queues, transactions and webhooks, with the "
-        "faults listed in docs/demo.md. Replaces an earlier demo database; refuses any other database.",
+        "faults listed by `campaign-guard docs demo`. Replaces an earlier demo database; refuses any other database.",
     )
     demo.add_argument(
         "--url", default=None, help="SQLAlchemy URL to build in (default: the demo source of rules/sources.yaml)"
@@ -171,11 +171,30 @@ def _parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser(
         "docs",
-        help="generate the reference documentation in docs/",
-        description="Write docs/checks.md and docs/configuration.md from the check catalogue and the schemas.",
+        help="show the documentation of a check or a page; without TOPIC, generate the reference docs in docs/",
+        description="With TOPIC: print the documentation of a check id (template.missing) or a page (checks, "
+        "configuration, sources, ci, ...) of the installed version. Without TOPIC: write docs/checks.md, "
+        "docs/configuration.md and docs/demo.md from the check catalogue and the schemas.",
+    )
+    docs.add_argument(
+        "topic", nargs="?", metavar="TOPIC", help="a check id or a page name (an unknown one lists the pages)"
+    )
+    docs.add_argument(
+        "--open", action="store_true", help="open the installed page in a browser (default TOPIC: checks)"
     )
     docs.add_argument("--check", action="store_true", help="do not write; exit 1 when the docs are stale")
     docs.add_argument("--output", type=Path, default=None, help="directory to write to (default: ROOT/docs)")
+
+    init = commands.add_parser(
+        "init",
+        help="start a new rules repository: an example campaign and template, rules, pre-commit and CI",
+        description="Write a new rules repository into DIR that validates clean: campaigns/ with an example "
+        "campaign and template, rules/ on the embedded SQLite demo source, .pre-commit-config.yaml, the GitHub "
+        "and GitLab CI pipelines, requirements.txt and .gitignore. Overwrites nothing without --force; an "
+        "existing campaign-guard repository is refused.",
+    )
+    init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR", help="default: .")
+    init.add_argument("--force", action="store_true", help="replace files of the same names")
     return parser
 
 
@@ -327,7 +346,7 @@ def _review_parser(commands: Any) -> None:
         description="Compare two git revisions of the repository (the base read from git objects, no checkout): "
         "campaigns, templates, rules and subscriptions added, removed and changed, field by field; risk flags "
         "with reasons; validate's findings on the changed files. Exit codes as validate; a risk of severity "
-        "problem exits 1. Rules of every flag: docs/review.md.",
+        "problem exits 1. Rules of every flag: `campaign-guard docs review`.",
     )
     review.add_argument("--base", required=True, metavar="REF", help="the revision the change starts from (main)")
     review.add_argument(
@@ -501,7 +520,13 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "docs":
             from runner.commands import docs
 
+            if args.topic is not None or args.open:
+                return docs.show(args.topic or "checks", open_browser=args.open)
             return docs.run(args.root, output=args.output, check=args.check)
+        if args.command == "init":
+            from runner.commands import init
+
+            return init.run(args.directory, force=args.force)
         parser.error(f"unknown command {args.command!r}")
     except NotARepository as exc:
         print(f"campaign-guard: {exc.explain(searched=searched)}", file=sys.stderr)

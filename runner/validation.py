@@ -113,7 +113,7 @@ def _validate_one(document: Document, repo: Repository, context: Context) -> Ite
             "schema.violation",
             Severity.PROBLEM,
             f"the file is empty; a {document.kind.name.replace('_', ' ')} file holds a mapping "
-            "(see docs/configuration.md)",
+            "(see `campaign-guard docs configuration`)",
         )
         return
     if not document.schema_valid:

@@ -243,7 +243,7 @@ MESSAGES = {
     ],
     "schema.violation-empty_file": [
         "campaigns/spring_sale.yaml:1:1: the file is empty; a campaign file holds a mapping "
-        "(see docs/configuration.md)",
+        "(see `campaign-guard docs configuration`)",
     ],
     "schema.violation-list_for_mapping": ["rules/monitored_tables.yaml:2:1: expected a mapping, got a list"],
     "yaml.duplicate_key": [

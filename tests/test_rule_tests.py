@@ -346,7 +346,7 @@ def test_a_repository_without_rule_tests_is_a_usage_error(repo_copy: Path):
     result = run_tests(repo_copy)
     assert result.returncode == 3
     assert result.stderr == (
-        "campaign-guard: no rule tests: write them in rules/tests/*.yaml (see docs/configuration.md)\n"
+        "campaign-guard: no rule tests: write them in rules/tests/*.yaml (see `campaign-guard docs configuration`)\n"
     )
 
 

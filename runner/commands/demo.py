@@ -44,7 +44,7 @@ def run(root: Path, *, url: str | None, scale: float, seed: int, now: datetime) 
         raise SourceUnreachable(f"demo database {shown}: {first}") from None
     rows = ", ".join(f"{sink.counts[name]:,} {name}" for name in CONTRACT_TABLES if sink.counts[name])
     print(f"demo CRM built in {time.perf_counter() - started:.1f} s: {rows}")
-    print(f"{len(FAULTS)} injected faults, listed in docs/demo.md; find them with `campaign-guard run`")
+    print(f"{len(FAULTS)} injected faults, listed by `campaign-guard docs demo`; find them with `campaign-guard run`")
     return ExitCode.OK
 
 

@@ -286,7 +286,8 @@ def markdown(review: Review, exit_code: int) -> str:
         "",
         *_findings(review),
         "",
-        f"<sub>campaign-guard review, exit code {exit_code}. Rules of every risk flag: docs/review.md.</sub>",
+        f"<sub>campaign-guard review, exit code {exit_code}. "
+        "Rules of every risk flag: `campaign-guard docs review`.</sub>",
     ]
     return "\n".join(lines) + "\n"
 

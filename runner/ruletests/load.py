@@ -54,7 +54,9 @@ def load_tests(repo: Repository, patterns: Sequence[str] = ()) -> tuple[list[Rul
     """The tests whose names match the patterns (all without patterns), or what is wrong with them."""
     files = repo.files_of(BY_NAME["rule_tests"])
     if not files:
-        raise UsageError(f"no rule tests: write them in {TESTS_DIRECTORY}/*.yaml (see docs/configuration.md)")
+        raise UsageError(
+            f"no rule tests: write them in {TESTS_DIRECTORY}/*.yaml (see `campaign-guard docs configuration`)"
+        )
     findings = validate(repo, files, datetime.now(UTC))
     errors = [
         LoadError(f.path, f.line, f.column, f"{f.check_id}: {f.message}")

@@ -73,7 +73,7 @@ CHECKS = (
         Severity.PROBLEM,
         "integration",
         ("sources", "monitored_tables"),
-        "Use the data contract's column names (docs/configuration.md) and a fixed-width strftime format "
+        "Use the data contract's column names (`campaign-guard docs configuration`) and a fixed-width strftime format "
         "(%Y %m %d %H %M %S %f and literal characters).",
         invalid_mapping,
     ),
