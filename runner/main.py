@@ -521,6 +521,8 @@ def _main(argv: Sequence[str] | None) -> int:
             from runner.commands import docs
 
             if args.topic is not None or args.open:
+                if args.check or args.output is not None:
+                    parser.error("docs: --check and --output generate the reference docs; give no TOPIC or --open")
                 return docs.show(args.topic or "checks", open_browser=args.open)
             return docs.run(args.root, output=args.output, check=args.check)
         if args.command == "init":

@@ -371,3 +371,16 @@ def test_the_wheel_carries_the_skeleton_and_the_docs(tmp_path: Path):
     assert wheel_cli("--root", "crm-rules", "validate").returncode == 0
     shown = wheel_cli("docs", "template.missing").stdout.splitlines()[-1]
     assert shown == f"  every check: `campaign-guard docs checks` ({tmp_path / 'site/runner/docs/checks.md'})"
+
+
+def test_docs_of_a_topic_refuses_the_generator_options(capsys: pytest.CaptureFixture[str]):
+    from runner.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["docs", "template.missing", "--check"])
+    assert exited.value.code == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines()[-1] == (
+        "campaign-guard docs: error: docs: --check and --output generate the reference docs; give no TOPIC or --open"
+    )
