@@ -382,5 +382,5 @@ def test_docs_of_a_topic_refuses_the_generator_options(capsys: pytest.CaptureFix
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines()[-1] == (
-        "campaign-guard docs: error: docs: --check and --output generate the reference docs; give no TOPIC or --open"
+        "campaign-guard: error: docs: --check and --output generate the reference docs; give no TOPIC or --open"
     )
