@@ -20,7 +20,8 @@ STAGES = (
     (
         ("file", "static"),
         "Checks reported by `campaign-guard validate`",
-        "Severity `error` means the file could not be read (exit 3), `problem` breaks a campaign now "
+        "Severity `error` means the file could not be read or a check broke on it (exit 3), `problem` "
+        "breaks a campaign now "
         "(exit 1), `warning` may break it later (exit 2 with `--strict`).",
     ),
     (

@@ -64,3 +64,53 @@ class Locator:
                 mark = owner
                 break
         return (mark.line + 1, mark.column + 1)
+
+    def position_in_text(self, path: JsonPath, text_line: int) -> tuple[int, int]:
+        """1-based line and column of a line of the string at path (a template body's line 3).
+
+        A literal block (`body: |`) keeps its lines as they are written; a one-line string has
+        only its own line; other styles fold lines, so the line is found by its text.
+        """
+        line, column = self.position(path)
+        node = self._node(path)
+        if not isinstance(node, yaml.ScalarNode) or text_line < 1:
+            return (line, column)
+        written = self._text.splitlines()
+        if node.style == "|":
+            target = node.start_mark.line + text_line  # the first line of content follows the indicator
+            if target < len(written) and target <= node.end_mark.line:
+                return (target + 1, len(written[target]) - len(written[target].lstrip()) + 1)
+            return (line, column)
+        wanted = node.value.split("\n")
+        if text_line > len(wanted) or not wanted[text_line - 1].strip():
+            return (line, column)
+        # every line of a folded value begins a line of the file: find them in order
+        at = node.start_mark.line
+        for value_line in wanted[1:text_line]:
+            start = value_line.split()[0] if value_line.strip() else None
+            if start is None:
+                continue
+            found = next(
+                (n for n in range(at + 1, min(node.end_mark.line + 1, len(written))) if written[n].lstrip().startswith(start)),
+                None,
+            )
+            if found is None:
+                return (line, column)
+            at = found
+        if at == node.start_mark.line:
+            return (line, column)
+        return (at + 1, len(written[at]) - len(written[at].lstrip()) + 1)
+
+    def _node(self, path: JsonPath) -> yaml.Node | None:
+        """The node at exactly path, or None."""
+        node = self._tree()
+        for step in path:
+            if isinstance(node, yaml.MappingNode):
+                node = next(
+                    (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(step)), None
+                )
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+                node = node.value[step]
+            else:
+                return None
+        return node
