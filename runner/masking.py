@@ -21,13 +21,13 @@ SECRET_PARAMETER = re.compile(
 
 MASK = "***"
 
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+_RULES: tuple[re.Pattern[str], ...] = (  # each keeps its group "keep" and hides the rest
     # user:password@ in a URL; the password runs to the last @ before the host
-    (re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^\s/?#]+?(?=@[^\s/?#@]*(?:[/?#\s'\"]|$))", re.I), "keep"),
-    (SECRET_PARAMETER, "keep"),
-    (re.compile(r"(?P<keep>\b\d{6,12}:)[A-Za-z0-9_-]{30,}"), "keep"),  # a Telegram bot token
-    (re.compile(r"(?P<keep>hooks\.slack\.com/services/)[^\s'\"]+", re.I), "keep"),  # a Slack webhook
-    (re.compile(r"(?P<keep>\bAKIA)[0-9A-Z]{16}\b"), "keep"),  # an AWS access key
+    re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^\s/?#]+?(?=@[^\s/?#@]*(?:[/?#\s'\"]|$))", re.I),
+    SECRET_PARAMETER,
+    re.compile(r"(?P<keep>\b\d{6,12}:)[A-Za-z0-9_-]{30,}"),  # a Telegram bot token
+    re.compile(r"(?P<keep>hooks\.slack\.com/services/)[^\s'\"]+", re.I),  # a Slack webhook
+    re.compile(r"(?P<keep>\bAKIA)[0-9A-Z]{16}\b"),  # an AWS access key
 )
 
 
@@ -36,8 +36,8 @@ def mask(text: str, hidden: Iterable[str] = ()) -> str:
     for value in sorted(set(hidden), key=len, reverse=True):
         if len(value) >= 3:
             text = text.replace(value, MASK)
-    for pattern, keep in _RULES:
-        text = pattern.sub(lambda found: found.group(keep) + MASK, text)
+    for pattern in _RULES:
+        text = pattern.sub(r"\g<keep>" + MASK, text)
     return text
 
 

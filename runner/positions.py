@@ -86,12 +86,17 @@ class Locator:
             return (line, column)
         # every line of a folded value begins a line of the file: find them in order
         at = node.start_mark.line
-        for value_line in wanted[1:text_line]:
+        block = node.style == ">"  # its first line follows the indicator; a flow scalar's is the value's own
+        for value_line in wanted[0 if block else 1 : text_line]:
             start = value_line.split()[0] if value_line.strip() else None
             if start is None:
                 continue
             found = next(
-                (n for n in range(at + 1, min(node.end_mark.line + 1, len(written))) if written[n].lstrip().startswith(start)),
+                (
+                    n
+                    for n in range(at + 1, min(node.end_mark.line + 1, len(written)))
+                    if written[n].lstrip().startswith(start)
+                ),
                 None,
             )
             if found is None:
@@ -106,9 +111,7 @@ class Locator:
         node = self._tree()
         for step in path:
             if isinstance(node, yaml.MappingNode):
-                node = next(
-                    (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(step)), None
-                )
+                node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(step)), None)
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
                 node = node.value[step]
             else:

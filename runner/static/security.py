@@ -65,7 +65,8 @@ def _scalars(value: Any, path: JsonPath = (), key: Any = None) -> Iterator[tuple
 
 
 def inline_credentials(document: Document, ctx: Context) -> Iterator[Hit]:
-    """A password, token or secret URL written into a file (unknown keys and environment defaults included) instead of an environment reference."""
+    """A password, token or secret URL written into a file instead of an environment reference, under any
+    key (unknown ones too) or as the default of a reference."""
     if _might_hold_secrets(document.text):
         yield from _credentials_in(document.data)
     if document.kind.name == "subscriptions":

@@ -6,7 +6,6 @@ import difflib
 import re
 import traceback
 from collections.abc import Iterator
-from typing import Any
 
 import jinja2
 from jinja2 import meta
@@ -89,7 +88,8 @@ def undeclared_placeholder(template: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
-    """The text is not valid Jinja2 (syntax, an unknown filter or test), or fails to render with the declared example values."""
+    """The text is not valid Jinja2 (its syntax, an unknown filter or test), or fails to render with the
+    declared example values."""
     examples = {name: spec["example"] for name, spec in template.data.get("attributes", {}).items()}
     env = environment(template.data["channel"])
     for field, source in _texts(template):
@@ -102,13 +102,14 @@ def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
         try:
             env.from_string(source).render(examples)
         except Exception as exc:  # a sample render runs the template's own code: any error is the template's
-            reason = _unknown_name(env, str(exc)) or _reason(exc)
-            yield Hit(
-                (field,),
-                f"{field} fails to render with the example values: {reason}; "
-                "fix the expression or the attribute's example",
-                text_line=_template_line(exc),
+            unknown = _unknown_name(env, str(exc))  # a test inside {% if %} is looked up only when rendering
+            message = (
+                f"{field}: {unknown}"
+                if unknown
+                else f"{field} fails to render with the example values: {_reason(exc)}; "
+                "fix the expression or the attribute's example"
             )
+            yield Hit((field,), message, text_line=_template_line(exc))
 
 
 def _marker_pattern(words: list[str]) -> re.Pattern[str]:
