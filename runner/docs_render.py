@@ -159,7 +159,11 @@ def render_configuration(store: SchemaStore) -> str:
     parts = [
         HEADER + "# Configuration reference\n",
         "Every configuration file is YAML validated by the JSON Schema (2020-12) named below. "
-        "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment.\n",
+        "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment. A default "
+        "is written into the repository too, so it never holds a password: `security.inline_credentials` "
+        "reads every value and key, defaults and unknown keys included, also in a file that fails its "
+        "schema. Messages never show a secret: in every output format a URL's password, a `password=` or "
+        "`token=` parameter and a token read `***` (`postgresql://crm:***@db/crm`).\n",
     ]
     for kind in KINDS:
         schema = store.schema(kind.schema)

@@ -100,6 +100,8 @@ def _validate_many(repo: Repository, targets: list[str], now: datetime) -> list[
     for rel in targets:
         try:
             findings.extend(_validate_one(repo.document(rel), repo, context))
+        except UsageError:  # the repository itself is unusable (a schema is missing): one line, exit 3
+            raise
         except Exception as exc:  # one file's breakage never loses the other files' findings
             findings.append(check_failed(rel, None, exc))
     return sorted(findings)
@@ -137,6 +139,8 @@ def _run_check(check: Check, document: Document, context: Context) -> list[Findi
             line, column = document.position(hit.path, key=hit.key, text_line=hit.text_line)
             findings.append(Finding(document.rel, line, column, check.id, check.severity, hit.message))
         return findings
+    except UsageError:
+        raise
     except Exception as exc:
         return [check_failed(document.rel, check.id, exc)]
 
