@@ -303,6 +303,10 @@ MESSAGES = {
     "template.render_error-syntax_line": [
         "campaigns/templates/welcome_email.yaml:11:3: body: unexpected '}'; fix the template syntax",
     ],
+    "template.render_error-include": [
+        "campaigns/templates/welcome_email.yaml:11:3: body: a template stands alone and cannot load another one "
+        "(extends, include, import); write the text out here",
+    ],
     "template.render_error-sandbox": [
         "campaigns/templates/welcome_email.yaml:7:10: subject: there is no Jinja2 test 'capitalized'",
         "campaigns/templates/welcome_email.yaml:14:3: body fails to render with the example values: access to "

@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Iterator
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from runner.document import Document
@@ -33,7 +33,12 @@ def _placeholders(template: Document, field: str, source: str) -> tuple[set[str]
     """The names the text uses, or why it is not valid Jinja2 (an unknown filter or test too), at its line."""
     env = environment(template.data["channel"])
     try:
-        return meta.find_undeclared_variables(env.parse(source)), None  # compiles: unknown filters raise here
+        tree = env.parse(source)
+        loads = next(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)), None)
+        if loads is not None:
+            message = f"{field}: a template stands alone and cannot load another one (extends, include, import); "
+            return set(), Hit((field,), message + "write the text out here", text_line=loads.lineno)
+        return meta.find_undeclared_variables(tree), None  # compiles: unknown filters raise here
     except jinja2.TemplateSyntaxError as exc:
         message = _unknown_name(env, exc.message or "") or f"{(exc.message or '').rstrip('.')}; fix the template syntax"
         return set(), Hit((field,), f"{field}: {message}", text_line=exc.lineno or 1)
