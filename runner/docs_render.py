@@ -137,7 +137,11 @@ def render_demo() -> str:
         "rules/sources.yaml): customers, 60 days of launches, messages and their attributes, bonus accruals, "
         "promo pools, job runs, the error log, dumps, queue samples, transactions, webhook calls, a loyalty-card "
         "integration table and the outbound switch. `--scale 1` (the default) holds about a million messages, "
-        "`--scale 10` ten million; `--url` builds it in PostgreSQL or MariaDB instead of the SQLite file.\n",
+        "`--scale 10` ten million; `--url` builds it in PostgreSQL or MariaDB instead of the SQLite file. "
+        "The SQLite file is built next to itself and renamed into place, so an interrupted build leaves the old "
+        "file or none; PostgreSQL builds in one transaction, which an interruption rolls back; MariaDB commits "
+        "every table and index statement at once, so there an interrupted build leaves the demo tables empty (or, "
+        "interrupted while indexing, short of indexes) - run `demo` again.\n",
         "`campaign-guard run` then reports exactly these faults, and nothing else fails (a test asserts it on "
         "SQLite, PostgreSQL and MariaDB). Launch-gate faults marked *launch day* belong to campaigns that launch "
         "on Tuesdays (churn) or on the 1st (VIP): `run` judges them on those days, "
@@ -164,6 +168,12 @@ def render_configuration(store: SchemaStore) -> str:
         "reads every value and key, defaults and unknown keys included, also in a file that fails its "
         "schema. Messages never show a secret: in every output format a URL's password, a `password=` or "
         "`token=` parameter and a token read `***` (`postgresql://crm:***@db/crm`).\n",
+        "Only `true` and `false` are booleans and dates stay text, but YAML still reads `10:30` as the number "
+        "630 and `0110` as 72: quote a value that looks like a number but is text (`at: '10:30'`); validate "
+        'says "quote it" wherever YAML has read one as a number. Indent with spaces, never tabs. '
+        "Messages name a list item by its "
+        "`id` or `name` (`subscriptions[ops_mail].working_days[5]`), else by its position counted from 1, "
+        "as lines are.\n",
     ]
     for kind in KINDS:
         schema = store.schema(kind.schema)

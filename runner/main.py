@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from runner import __version__
 from runner.durations import parse_duration
 from runner.errors import ExitCode, UsageError
+from runner.root import NotARepository, find_root
+
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away (`| head`)
 
 
 def _moment(text: str) -> datetime:
@@ -23,17 +27,31 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every command's parser: --root before or after the command, and a usage error exits 3 as documented."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument(
+            "--root",
+            type=Path,
+            default=argparse.SUPPRESS,  # given after the command, it is not overwritten by a default before it
+            help="the configuration repository (default: found upwards from the current directory, like git)",
+        )
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.CONFIG_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="campaign-guard",
         description="Keep CRM marketing campaigns safe: validate, check and monitor them as code.",
         epilog="Exit codes: 0 ok, 1 problems found, 2 warnings only (--strict), "
         "3 configuration or usage error, 4 a data source or the state store could not be reached.",
     )
     parser.add_argument("--version", action="version", version=f"campaign-guard {__version__}")
-    parser.add_argument(
-        "--root", type=Path, default=Path("."), help="the configuration repository (default: the current directory)"
-    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -370,8 +388,23 @@ def _result_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; a closed stdout (`campaign-guard run | head -1`) ends it quietly with exit 141."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not as a traceback when Python exits
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # what is still buffered goes nowhere: exit cannot fail
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    searched = "root" not in vars(args)  # no --root: the repository is found upwards, like git
+    args.root = (find_root(Path(".")) or Path(".")) if searched else args.root
     now = getattr(args, "now", None) or datetime.now(UTC)  # every command that reads the clock takes --now
     try:
         if args.command == "validate":
@@ -470,6 +503,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return docs.run(args.root, output=args.output, check=args.check)
         parser.error(f"unknown command {args.command!r}")
+    except NotARepository as exc:
+        print(f"campaign-guard: {exc.explain(searched=searched)}", file=sys.stderr)
+        return exc.exit_code
     except UsageError as exc:
         print(f"campaign-guard: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.findings import Finding, Severity
 from runner.kinds import SCHEMA_DIRECTORY
-from runner.positions import Locator
+from runner.positions import Locator, path_text
 from runner.repository import Repository
 
 CACHE = Path(".campaign-guard/cache/valid-schemas.txt")
@@ -34,7 +34,7 @@ def schema_findings(repo: Repository) -> list[Finding]:
         locator = Locator(text)
         for issue in issues:
             line, column = locator.position(issue.path)
-            message = f"{'.'.join(map(str, issue.path)) or 'schema'}: {issue.message}"
+            message = f"{path_text(issue.path) or 'schema'}: {issue.message}"
             findings.append(
                 Finding(f"{SCHEMA_DIRECTORY}/{name}", line, column, "schema.invalid_schema", Severity.ERROR, message)
             )

@@ -6,13 +6,33 @@ text again (libyaml, no construction) and walk the node tree along the JSON path
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import yaml
 
 from runner.yaml_loader import _ConfigLoader
 
 JsonPath = Sequence[str | int]
+_NAME = re.compile(r"^[\w.-]+$")
+
+
+def path_text(path: JsonPath, data: Any = None) -> str:
+    """A path as messages write it: keys by name, a list item by its id or name, else by its position
+    counted from 1 as lines are (subscriptions[ops_mail].working_days[5])."""
+    text = ""
+    node = data
+    for step in path:
+        if isinstance(step, int):
+            item = node[step] if isinstance(node, list) and 0 <= step < len(node) else None
+            named = item.get("id", item.get("name")) if isinstance(item, dict) else None
+            text += f"[{named}]" if isinstance(named, str) and _NAME.match(named) else f"[{step + 1}]"
+            node = item
+        else:
+            text += f".{step}" if text else str(step)
+            node = node.get(step) if isinstance(node, dict) else None
+    return text
 
 
 class Locator:
@@ -117,3 +137,10 @@ class Locator:
             else:
                 return None
         return node
+
+    def written(self, path: JsonPath) -> str | None:
+        """The text of the scalar at path as the author wrote it (10:30, not the 630 YAML read); None if absent."""
+        node = self._node(path)
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        return self._text[node.start_mark.index : node.end_mark.index]

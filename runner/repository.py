@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from runner.document import Document
-from runner.errors import UsageError
 from runner.files import FileSource, FileSystem
 from runner.kinds import BY_NAME, CONFIG_DIRECTORIES, KINDS, SCHEMA_DIRECTORY, Kind, kind_of, scan_id
 from runner.positions import JsonPath
+from runner.root import NotARepository
 from runner.schemas import SchemaStore, bundled_schema_dir
 
 Definition = tuple[str, JsonPath]
@@ -24,10 +24,7 @@ class Repository:
         self.root = root
         self.source: FileSource = source or FileSystem(root)
         if not any(self.source.is_dir(name) for name in CONFIG_DIRECTORIES):
-            raise UsageError(
-                f"{root}: not a campaign-guard repository (no campaigns/ or rules/ directory); "
-                "run from the repository root or pass --root"
-            )
+            raise NotARepository(root)
         local = self.source.list(SCHEMA_DIRECTORY, "*.schema.json")
         if not local:
             self.schemas = SchemaStore(bundled_schema_dir())

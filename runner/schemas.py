@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -84,11 +84,14 @@ class SchemaStore:
             node = node[part.replace("~1", "/").replace("~0", "~")]
         return target_file, node
 
-    def issues(self, name: str, data: Any) -> list[SchemaIssue]:
+    def issues(
+        self, name: str, data: Any, written: Callable[[JsonPath], str | None] | None = None
+    ) -> list[SchemaIssue]:
+        """written: the source text at a path, so that messages quote what the author wrote."""
         from runner.schema_errors import explain
 
         errors = sorted(self._validator(name).iter_errors(data), key=lambda e: list(e.absolute_path))
-        return [issue for error in errors for issue in explain(error)]
+        return [issue for error in errors for issue in explain(error, data, written)]
 
     def meta_issues(self, name: str) -> list[SchemaIssue]:
         """Problems of a schema file itself, against the 2020-12 meta-schema."""

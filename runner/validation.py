@@ -121,7 +121,7 @@ def _validate_one(document: Document, repo: Repository, context: Context) -> lis
     findings: list[Finding] = []
     if not document.schema_valid:
         hidden = list(secret_values(document.data))  # a message that echoes a value never shows a password
-        for issue in repo.schemas.issues(document.kind.schema, document.data):
+        for issue in repo.schemas.issues(document.kind.schema, document.data, document.locator.written):
             line, column = document.position(issue.path, key=issue.key)
             message = mask(issue.message, hidden)
             findings.append(Finding(rel, line, column, "schema.violation", Severity.PROBLEM, message))

@@ -92,6 +92,15 @@ def parse(text: str) -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
+        tab = _tab_at(text, exc.problem_mark)
+        if tab is not None:
+            line, column = tab
+            raise YamlError(
+                "yaml.syntax",
+                f"tab character at line {line} column {column}: YAML indents with spaces only; replace it with spaces",
+                line,
+                column,
+            ) from None
         # a key without its ':' is noticed a line later; the key itself is where to look
         key_started = exc.context == "while scanning a simple key" and exc.context_mark is not None
         mark = exc.context_mark if key_started else (exc.problem_mark or exc.context_mark)
@@ -119,6 +128,20 @@ def parse(text: str) -> Any:
             exc.column = first_alias.start() - (text.rfind("\n", 0, first_alias.start()) + 1) + 1
             raise
     return data
+
+
+def _tab_at(text: str, mark: yaml.Mark | None) -> tuple[int, int] | None:
+    """1-based line and column of the tab the scanner stopped at, or of one in that line's indentation."""
+    if mark is None:
+        return None
+    if text[mark.index : mark.index + 1] == "\t":
+        return mark.line + 1, mark.column + 1
+    line_start = text.rfind("\n", 0, mark.index) + 1
+    line = text[line_start:].split("\n", 1)[0]
+    indentation = line[: len(line) - len(line.lstrip(" \t"))]
+    if "\t" in indentation:
+        return mark.line + 1, indentation.index("\t") + 1
+    return None
 
 
 def _refuse_alias_bomb(data: Any) -> None:

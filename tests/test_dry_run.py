@@ -466,6 +466,7 @@ def test_an_unreachable_state_store_is_one_line_and_exit_4(demo_url: str):
     done = run_cli(
         "dry-run",
         "churn_reactivation",
+        "--record",  # only --record opens the store for writing; without it a missing store is no store yet
         env={"CAMPAIGN_GUARD_DEMO_URL": demo_url, "CAMPAIGN_GUARD_STATE_URL": "sqlite:////proc/no-such/state.db"},
     )
     assert (done.returncode, done.stdout) == (4, "")

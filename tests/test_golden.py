@@ -326,6 +326,47 @@ MESSAGES = {
         "rules/sources.yaml:6:10: this looks like a credential written into the repository; move it into "
         "an environment variable and write ${NAME} here",
     ],
+    "schema.violation-quote_it": [
+        "campaigns/welcome_chain.yaml:11:7: schedule.at: 10:30 was read as a number (630); quote it: '10:30'",
+        "rules/error_codes.yaml:3:11: codes[1].code: 0110 was read as a number (72); quote it: '0110'",
+    ],
+    "schema.violation-yes_is_not_boolean": [
+        "campaigns/welcome_chain.yaml:36:15: elements.wait_2d.released: yes is text here, not true or false; "
+        "write true",
+    ],
+    "schema.violation-list_position": [
+        "rules/subscriptions.yaml:10:9: subscriptions[hotline].recipients[2]: expected a string or an integer, "
+        "got a list",
+        "rules/subscriptions.yaml:11:40: subscriptions[hotline].working_days[5]: 'fry' is not one of: mon, tue, wed, "
+        "thu, fri, sat, sun; did you mean 'fri'?",
+    ],
+    "yaml.syntax-tab": [
+        "rules/subscriptions.yaml:5:1: tab character at line 5 column 1: YAML indents with spaces only; "
+        "replace it with spaces",
+    ],
+    "cron.invalid": ["rules/schedules.yaml:8:11: cron '0 24 25 * *': hour 24 is out of range 0-23"],
+    "cron.invalid-digest_schedule": [
+        "rules/subscriptions.yaml:8:22: digest_schedule '0 9-21 * * mon-fry': day of week 'fry' is not a day name "
+        "(mon..sun) or 0-7",
+        "rules/subscriptions.yaml:13:22: digest_schedule '0 9 * fev *': month 'fev' is not a month name (jan..dec) "
+        "or 1-12",
+    ],
+    "cron.invalid-check_schedule": [
+        "rules/functional_checks.yaml:9:15: schedule '0 6 30 2 *': it never fires: day of month '30' never occurs "
+        "in month '2'",
+    ],
+    "quiet_hours.invalid": [
+        "rules/subscriptions.yaml:6:18: quiet_hours '21:00-24:15': hour 24 is out of range 0-23",
+        "rules/subscriptions.yaml:10:18: quiet_hours '08:00-08:00': start and end are equal, so nothing is ever "
+        "held; write the window you mean, such as 22:00-08:00",
+    ],
+    "timezone.unknown-subscription": [
+        "rules/subscriptions.yaml:6:15: unknown time zone 'Europe/Moskva'; did you mean Europe/Moscow?",
+    ],
+    "template.test_marker-whole_word": [
+        "campaigns/templates/welcome_reminder_sms.yaml:7:7: body contains the test marker 'тест'; replace the "
+        "placeholder text with the real one",
+    ],
     "security.inline_credentials-slack_webhook": [
         "rules/subscriptions.yaml:18:18: this looks like a credential written into the repository; move it into "
         "an environment variable and write ${NAME} here",

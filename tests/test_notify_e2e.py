@@ -169,7 +169,7 @@ def test_route_of_a_stored_problem(repo: Path) -> None:
 
 def test_route_needs_a_problem() -> None:
     done = run_cli("route", "--check", "monitor.queue_size")
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert "route: give a FINGERPRINT, or --check, --severity and --localization" in done.stderr
 
 

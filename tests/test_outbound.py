@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,12 @@ def switch(url: str) -> list[int]:
 
 def test_stop_fails_every_gate_until_start(demo: tuple[dict[str, str], str]) -> None:
     env, url = demo
-    assert run_cli("outbound", "status", env=env).stdout == "outbound: running\n"
+    unknown = run_cli("outbound", "status", env=env)  # no store yet: nothing says outbound runs
+    assert (unknown.returncode, unknown.stdout) == (
+        4,
+        f"outbound: UNKNOWN: no state store at {os.environ['CAMPAIGN_GUARD_STATE_URL']} "
+        "(none created yet, or CAMPAIGN_GUARD_STATE_URL is not set as for `run`)\n",
+    )
     assert set(switch(url)) == {1}
 
     stop = run_cli("outbound", "stop", "--reason", "SMS gateway sends duplicates", "--now", LAUNCH_DAY, env=env)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from runner.positions import Locator
+from runner.positions import Locator, path_text
 
 TEXT = """\
 id: welcome
@@ -65,3 +65,21 @@ def test_a_line_inside_a_text_is_found_in_the_file():
     assert locator.position_in_text(("plain",), 2) == (16, 3)
     assert locator.position_in_text(("quoted",), 2) == (12, 9)  # written on one line
     assert locator.position_in_text(("missing",), 2) == (1, 1)
+
+
+def test_written_is_the_source_text_of_a_scalar():
+    locator = Locator("schedule:\n  at: 10:30\ncodes: [0110, '7']\n")
+    assert locator.written(("schedule", "at")) == "10:30"  # YAML read 630
+    assert locator.written(("codes", 0)) == "0110"  # YAML read 72
+    assert locator.written(("codes", 1)) == "'7'"
+    assert locator.written(("schedule",)) is None  # a mapping, not a scalar
+    assert locator.written(("nothing",)) is None
+
+
+def test_path_text_names_list_items_or_counts_them_from_one():
+    data = {"subscriptions": [{"name": "ops_mail", "working_days": ["mon", "fry"]}, {"channel": "sms"}]}
+    assert path_text(("subscriptions", 0, "working_days", 1), data) == "subscriptions[ops_mail].working_days[2]"
+    assert path_text(("subscriptions", 1, "channel"), data) == "subscriptions[2].channel"
+    assert path_text(("elements", "start", "type")) == "elements.start.type"
+    assert path_text(("tests", 0)) == "tests[1]"
+    assert path_text(()) == ""

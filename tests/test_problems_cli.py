@@ -135,13 +135,14 @@ def test_muted_problems_do_not_fail_the_run(demo: dict[str, str]) -> None:
 
 
 def test_unknown_fingerprint_and_bad_age_are_usage_errors(demo: dict[str, str]) -> None:
+    run_cli("notify", env=demo)  # a store, without problems
     done = run_cli("problems", "show", "ffffffff", env=demo)
     assert (done.returncode, done.stderr) == (
         3,
         "campaign-guard: no problem with fingerprint 'ffffffff' (campaign-guard problems list --status all)\n",
     )
     bad = run_cli("problems", "list", "--since", "2 hours", env=demo)
-    assert bad.returncode == 2 and "'2 hours' is not a duration" in bad.stderr
+    assert bad.returncode == 3 and "'2 hours' is not a duration" in bad.stderr
 
 
 def checks_of(done: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:

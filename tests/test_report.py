@@ -384,9 +384,9 @@ def test_slice_text_and_markdown(history: Store):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--by", "team"], 2, "argument --by: invalid choice: 'team'"),
-        (["--period", "month", "--by", "owner"], 2, "argument --period: invalid choice: 'month'"),
-        (["--since", "soon"], 2, "'soon' is not a duration"),
+        (["--by", "team"], 3, "argument --by: invalid choice: 'team'"),
+        (["--period", "month", "--by", "owner"], 3, "argument --period: invalid choice: 'month'"),
+        (["--since", "soon"], 3, "'soon' is not a duration"),
         (["--format", "csv"], 3, "campaign-guard: --format csv is for slices: give --by localization|campaign|owner"),
         (["--period", "week"], 3, "campaign-guard: --period slices the problems: give --by"),
         (["--since", "0h"], 3, "campaign-guard: --since must be longer than 0"),

@@ -353,6 +353,17 @@ def test_thresholds_and_checks_loosened(repo: Path) -> None:
     ]
 
 
+def test_words_allowed_as_test_markers_loosen_the_thresholds(repo: Path) -> None:
+    edit(repo, "rules/thresholds.yaml", "test_marker_allow: []\n", 'test_marker_allow: ["Test-Drive"]\n')
+    assert risks(repo) == [
+        (
+            "review.threshold_loosened",
+            "thresholds",
+            "test_marker_allow now includes Test-Drive: test markers inside these words are no longer rejected",
+        ),
+    ]
+
+
 def test_thresholds_and_checks_tightened_are_not_flagged(repo: Path) -> None:
     edit(repo, "rules/thresholds.yaml", "promo_pool_min_free: 100\n", "promo_pool_min_free: 200\n")
     edit(repo, "rules/thresholds.yaml", "    sms_outbound: 50000 ", "    sms_outbound: 30000 ")

@@ -269,9 +269,9 @@ def test_schema_violations_are_reported_like_validate(repo_copy: Path):
     result = run_tests(repo_copy)
     assert result.returncode == 3
     assert result.stderr.splitlines()[:2] == [
-        "rules/tests/pool.yaml:3:10: schema.violation: tests.0.now: 'tomorrow' is not valid here: The moment the "
+        "rules/tests/pool.yaml:3:10: schema.violation: tests[1].now: 'tomorrow' is not valid here: The moment the "
         "checks are evaluated at: an ISO date-time with its UTC offset, such as 2026-12-01T11:00:00+03:00.",
-        "rules/tests/pool.yaml:4:5: schema.violation: tests.0: unknown field 'chekcs'; did you mean 'checks'?",
+        "rules/tests/pool.yaml:4:5: schema.violation: tests[1]: unknown field 'chekcs'; did you mean 'checks'?",
     ]
     assert run_cli("validate", "rules/tests/pool.yaml", cwd=repo_copy).returncode == 1
 

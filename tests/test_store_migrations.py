@@ -97,7 +97,7 @@ def test_an_unreachable_store_is_one_line_and_exit_4() -> None:
 
 
 def test_a_store_file_that_cannot_be_created_is_one_line_and_exit_4() -> None:
-    done = run_cli("problems", "list", env={"CAMPAIGN_GUARD_STATE_URL": "sqlite:////proc/no-such/state.db"})
+    done = run_cli("notify", env={"CAMPAIGN_GUARD_STATE_URL": "sqlite:////proc/no-such/state.db"})
     assert (done.returncode, done.stdout) == (4, "")
     assert done.stderr.startswith("campaign-guard: state store sqlite:////proc/no-such/state.db: ")
     assert len(done.stderr.splitlines()) == 1

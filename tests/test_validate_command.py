@@ -80,15 +80,20 @@ def test_missing_path_is_a_usage_error(repo_copy: Path):
 
 def test_outside_a_repository_is_a_usage_error(tmp_path: Path):
     result = run_cli("validate", cwd=tmp_path)
-    assert result.returncode == 3
-    assert "not a campaign-guard repository" in result.stderr
-    assert "--root" in result.stderr
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr == (
+        f"campaign-guard: no campaign-guard repository here or above {tmp_path} (a directory with campaigns/ or "
+        "rules/); run inside one or pass --root\n"
+    )
 
 
-def test_bad_option_is_exit_2_from_argparse_not_a_traceback():
+def test_bad_option_is_exit_3_a_usage_error_not_a_traceback():
     result = run_cli("validate", "--format", "xml")
-    assert result.returncode == 2
-    assert "invalid choice: 'xml'" in result.stderr
+    assert result.returncode == 3
+    assert result.stderr.splitlines()[0].startswith("usage: campaign-guard validate ")
+    assert result.stderr.splitlines()[-1].startswith(
+        "campaign-guard validate: error: argument --format: invalid choice: 'xml' (choose from 'text', 'json', "
+    )
 
 
 def test_text_format_line(repo_copy: Path):

@@ -75,3 +75,26 @@ def test_too_large_file_is_refused_before_parsing():
 def test_empty_document_is_none():
     assert parse("") is None
     assert parse("# only a comment\n") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("a:\n\tb: 1\n", 2, 1),  # a tab as the whole indentation
+        ("a:\n  b: 1\n\tc: 2\n", 3, 1),  # a tab where the mapping's indentation continues
+        ("items:\n  -\tx\n", 2, 4),  # a tab after a dash
+        ("a:\n  b:\n  \tc: 1\n", 3, 3),  # a tab after spaces
+    ],
+)
+def test_a_tab_is_named_with_its_position(text: str, line: int, column: int):
+    error = error_of(text)
+    assert (error.check_id, error.line, error.column, error.message) == (
+        "yaml.syntax",
+        line,
+        column,
+        f"tab character at line {line} column {column}: YAML indents with spaces only; replace it with spaces",
+    )
+
+
+def test_a_tab_between_key_and_value_is_fine():
+    assert parse("a:\t1\n") == {"a": 1}

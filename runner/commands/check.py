@@ -12,19 +12,20 @@ from runner.engine.plan import find_campaign, gate_tasks
 from runner.errors import ExitCode
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
-from runner.store.connect import open_store
+from runner.store.connect import existing_store
 
 
 def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: datetime) -> ExitCode:
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
-    store = open_store(root)
-    ev = Evaluation.with_store(repo, now, store)
+    store = existing_store(root)  # the big red button and the history; reading creates no store
+    ev = Evaluation.with_store(repo, now, store) if store is not None else Evaluation(repo, now)
     try:
         results = execute(gate_tasks(campaign), ev)
     finally:
         ev.close()
-        store.close()
+        if store is not None:
+            store.close()
     if output_format == "text":
         sys.stdout.write(f"Launch gate of {campaign.id} ({campaign.document.rel}) as of {now:%Y-%m-%d %H:%M %Z}\n")
     sys.stdout.write(RESULT_REPORTERS[output_format](results))

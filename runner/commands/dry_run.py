@@ -21,15 +21,15 @@ from runner.engine.execute import execute, exit_code
 from runner.engine.plan import find_campaign, gate_tasks
 from runner.errors import ExitCode
 from runner.repository import Repository
-from runner.store.connect import open_store
+from runner.store.connect import existing_store, open_store
 
 
 def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, record: bool, now: datetime) -> ExitCode:
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
-    store = open_store(root)
+    store = open_store(root) if record else existing_store(root)  # only --record writes (and may create it)
     try:
-        ev = Evaluation.with_store(repo, now, store)
+        ev = Evaluation.with_store(repo, now, store) if store is not None else Evaluation(repo, now)
         figures: Figures | None = None
         error: str | None = None
         try:
@@ -42,10 +42,11 @@ def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, recor
             ev.close()
         code = ExitCode.SOURCE_ERROR if figures is None else exit_code(gate, strict=strict)
         dry_run = DryRun(campaign, now, figures, error, gate, int(code))
-        if record and figures is not None:
+        if store is not None and record and figures is not None:
             dry_run = replace(dry_run, test_launch=record_launch(store, campaign.id, now, recorded(dry_run)))
     finally:
-        store.close()
+        if store is not None:
+            store.close()
     sys.stdout.write(REPORTERS[output_format](dry_run))
     if record and figures is None:
         print("campaign-guard: not recorded: the figures could not be computed", file=sys.stderr)

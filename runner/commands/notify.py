@@ -19,8 +19,9 @@ from runner.notify.planner import Planned, plan
 from runner.notify.render import render_for
 from runner.notify.subscriptions import load_subscriptions
 from runner.repository import Repository
+from runner.schedule_fields import skipped_entries
 from runner.store.clock import to_store
-from runner.store.connect import Store, open_store
+from runner.store.connect import Store, existing_store, open_store, store_label
 from runner.store.tables import outbox
 
 BASE_URL_VARIABLE = "CAMPAIGN_GUARD_BASE_URL"  # the problems page, for links in messages
@@ -62,15 +63,23 @@ def run(root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_
     if invalid:
         rel = invalid[0]
         raise UsageError(f"{rel} is invalid: nobody would be notified; run `campaign-guard validate {rel}`")
-    store = open_store(root)
+    store = existing_store(root) if dry_run else open_store(root)  # a dry run creates no store
+    if store is None:
+        print(f"nothing would be sent: no state store yet at {store_label(root)}, so no problem to notify of")
+        return ExitCode.OK
     try:
         planned, delivered, due = notify(store, repo, now, dry_run=dry_run, retry_failed=retry_failed)
     finally:
         store.close()
+    entries = skipped_entries(repo.documents("subscriptions"))
+    for line in entries:
+        print(f"campaign-guard: {line}", file=sys.stderr)
     if output_format == "json":
         sys.stdout.write(json.dumps(_report(planned, delivered, due, dry_run), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(_text(planned, delivered, due, dry_run))
+    if entries:
+        return ExitCode.CONFIG_ERROR  # a subscription silently missing is worse than a failed delivery
     return ExitCode.SOURCE_ERROR if delivered.retrying or delivered.failed else ExitCode.OK
 
 

@@ -2,7 +2,7 @@
 
 stop records who and why, runs every source's stop actions, makes every launch gate fail (the
 gate reads the store) and opens a `system` problem; start is as explicit and resolves it; status
-exits 1 while stopped, so a CRM's sender can use it as a gate.
+exits 1 while stopped and 4 when there is no store to ask, so a CRM's sender can gate on exit 0.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from runner.engine.result import Result, Status
 from runner.errors import ExitCode
 from runner.repository import Repository
 from runner.sources import load_sources
-from runner.store.connect import Store, open_store
+from runner.store.connect import Store, existing_store, open_store, store_label
 from runner.store.outbound import current_stop, press
 from runner.store.record import record
 from runner.store.runs import finish_run, start_run
@@ -28,17 +28,29 @@ SUBJECT = "outbound"
 
 
 def run(root: Path, args: Any, now: datetime) -> ExitCode:
+    if args.action == "status":
+        return _status(root)
+    repo = Repository(root)
     store = open_store(root)
     try:
-        if args.action == "status":
-            return _status(store)
-        return _switch(Repository(root), store, args, now)
+        return _switch(repo, store, args, now)
     finally:
         store.close()
 
 
-def _status(store: Store) -> ExitCode:
-    stop = current_stop(store)
+def _status(root: Path) -> ExitCode:
+    """Exit 0 only when the store says outbound runs: no store yet is unknown (exit 4), never "running"."""
+    store = existing_store(root)
+    if store is None:
+        print(
+            f"outbound: UNKNOWN: no state store at {store_label(root)} "
+            "(none created yet, or CAMPAIGN_GUARD_STATE_URL is not set as for `run`)"
+        )
+        return ExitCode.SOURCE_ERROR
+    try:
+        stop = current_stop(store)
+    finally:
+        store.close()
     if stop is None:
         print("outbound: running")
         return ExitCode.OK

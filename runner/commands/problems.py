@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from runner.errors import ExitCode
+from runner.errors import ExitCode, UsageError
 from runner.reporters.problems import CARD_REPORTERS, LIST_REPORTERS
 from runner.store.actions import act
-from runner.store.connect import open_store
+from runner.store.connect import Store, existing_store, store_label
 from runner.store.lifecycle import UNRESOLVED
 from runner.store.problems import ProblemFilter, events_of, find_problem, list_problems
 
@@ -43,7 +43,13 @@ def list_(root: Path, args: Any, now: datetime) -> ExitCode:
         min_occurrences=args.min_occurrences,
         min_regressions=args.min_regressions,
     )
-    store = open_store(root)
+    store = existing_store(root)
+    if store is None:  # nothing was ever recorded; reading creates no store
+        if args.output_format == "text":
+            print(f"No problems recorded yet: no state store at {store_label(root)} (`campaign-guard run` creates it).")
+        else:
+            sys.stdout.write(LIST_REPORTERS[args.output_format]([], 0))
+        return ExitCode.OK
     try:
         found, total = list_problems(store, filters, args.limit or None)
     finally:
@@ -52,8 +58,16 @@ def list_(root: Path, args: Any, now: datetime) -> ExitCode:
     return ExitCode.OK
 
 
+def holding(root: Path, fingerprint: str) -> Store:
+    """The store that holds the problem to show or change; none yet means no such problem (none is created)."""
+    store = existing_store(root)
+    if store is None:
+        raise UsageError(f"no problem with fingerprint {fingerprint!r}: no state store yet at {store_label(root)}")
+    return store
+
+
 def show(root: Path, args: Any) -> ExitCode:
-    store = open_store(root)
+    store = holding(root, args.fingerprint)
     try:
         problem = find_problem(store, args.fingerprint)
         events = events_of(store, problem["id"])
@@ -68,7 +82,7 @@ def change(root: Path, args: Any, now: datetime) -> ExitCode:
     until = None
     if status == "muted":
         until = args.until or now + (args.for_ or timedelta(hours=1))
-    store = open_store(root)
+    store = holding(root, args.fingerprint)
     try:
         problem = act(
             store, args.fingerprint, status, actor=actor(args.by), note=args.note, moment=now, muted_until=until

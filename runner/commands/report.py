@@ -7,13 +7,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from runner.errors import ExitCode, SourceUnreachable, UsageError
 from runner.report.hourly import collect
 from runner.report.render import render_hourly, render_slice
 from runner.report.slices import collect_slice
-from runner.store.connect import Store, open_store, state_url
+from runner.store.connect import Store, existing_store, store_label
 
 HOURLY_SINCE = timedelta(hours=1)
 SLICE_SINCE = timedelta(days=30)
@@ -49,8 +47,9 @@ def run(root: Path, args: Any, now: datetime) -> ExitCode:
 
 
 def _open(root: Path) -> Store:
-    try:
-        return open_store(root)
-    except OSError as error:  # open_store lets this through: the directory of a SQLite file cannot be created
-        url = sa.engine.make_url(state_url(root)).render_as_string(hide_password=True)
-        raise SourceUnreachable(f"state store {url}: {error.strerror or error}") from None
+    store = existing_store(root)
+    if store is None:  # a report of nothing would read as "all is well"; reading creates no store
+        raise SourceUnreachable(
+            f"state store {store_label(root)}: none yet, nothing recorded to report (`campaign-guard run` creates it)"
+        )
+    return store

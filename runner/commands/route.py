@@ -8,12 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from runner.commands.problems import holding
 from runner.errors import ExitCode
 from runner.notify.matching import CampaignFacts, campaign_facts, refusal, waiting
 from runner.notify.subscriptions import Subscription, load_subscriptions
 from runner.notify.timing import held_until, next_digest
 from runner.repository import Repository
-from runner.store.connect import open_store
+from runner.schedule_fields import skipped_entries
 from runner.store.problems import find_problem
 
 
@@ -33,7 +34,7 @@ def described(args: Any, now: datetime) -> dict[str, Any]:
 
 
 def stored(root: Path, fingerprint: str) -> dict[str, Any]:
-    store = open_store(root)
+    store = holding(root, fingerprint)
     try:
         problem = find_problem(store, fingerprint)
     finally:
@@ -101,6 +102,8 @@ def run(root: Path, args: Any, now: datetime) -> ExitCode:
     repo = Repository(root)
     problem = stored(root, args.fingerprint) if args.fingerprint else described(args, now)
     answers = routes(load_subscriptions(repo), problem, campaign_facts(repo), now)
+    for line in skipped_entries(repo.documents("subscriptions")):  # notify skips them too: they reach nobody
+        print(f"campaign-guard: {line}", file=sys.stderr)
     if args.output_format == "json":
         sys.stdout.write(json.dumps(answers, ensure_ascii=False, indent=2) + "\n")
         return ExitCode.OK

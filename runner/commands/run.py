@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from runner.builtin.system import check_health, source_health
@@ -14,8 +15,10 @@ from runner.engine.plan import Task, run_tasks
 from runner.engine.result import Result, Status
 from runner.engine.schedules import find_schedule, load_schedules, schedules_of
 from runner.errors import ExitCode
+from runner.progress import Progress
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
+from runner.schedule_fields import skipped_entries
 from runner.store.connect import Store, open_store
 from runner.store.problems import open_problem_count
 from runner.store.record import Scope, record
@@ -58,10 +61,14 @@ def run(
     footer = f"Problems: {made}; open now: {problems} problems, {warnings} warnings (campaign-guard problems list)\n"
     if output_format == "text":  # JSON stays a list of results; the store answers the rest
         sys.stdout.write(footer)
-    skipped = repo.invalid(*RUN_KINDS, *(["subscriptions"] if then_notify else []))
+    read = (*RUN_KINDS, *(["subscriptions"] if then_notify else []))
+    skipped = repo.invalid(*read)
     for rel in skipped:
         print(f"campaign-guard: {rel} is invalid and was skipped; run `campaign-guard validate {rel}`", file=sys.stderr)
-    if skipped:
+    entries = skipped_entries(document for kind in read for document in repo.documents(kind))
+    for line in entries:
+        print(f"campaign-guard: {line}", file=sys.stderr)
+    if skipped or entries:
         return ExitCode.CONFIG_ERROR  # checks silently missing are worse than a failed run
     if errors or undelivered:
         return ExitCode.SOURCE_ERROR
@@ -97,7 +104,7 @@ def _select(
     schedules = load_schedules(repo)
     wanted = [find_schedule(schedules, schedule)] if schedule else schedules
     membership = [set(schedules_of(task, schedules)) & {s.name for s in wanted} for task in tasks]
-    fired = {s.name: s.last_fire(now) for s in wanted if any(s.name in names for names in membership)}
+    fired = {s.name: s.last_fire(now) for s in wanted if not s.broken and any(s.name in names for names in membership)}
     claimed, busy = claim(store, run_id, fired, force=schedule is not None)
     for name, other in sorted(busy.items()):
         print(f"campaign-guard: schedule {name!r} is being evaluated by run {other}; skipped", file=sys.stderr)
@@ -109,10 +116,13 @@ def _evaluate(
     repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime
 ) -> tuple[list[Result], dict[str, int]]:
     ev = Evaluation.with_store(repo, now, store)
+    progress = Progress()  # "[37/141] checks" on a terminal's stderr, nothing elsewhere
+    progress.count(0, len(tasks), "checks")
     try:
-        answers = evaluate_each(tasks, ev)
+        answers = evaluate_each(tasks, ev, partial(progress.count, what="checks"))
     finally:
         ev.close()
+        progress.end()
     evaluated = [result for answer in answers for result in answer]
     # stored, not printed: the error results above already say what failed, the store remembers it
     health = [*source_health(evaluated, (source.name for source in ev.opened)), *check_health(evaluated)]

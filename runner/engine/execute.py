@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Sequence
+import itertools
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -22,10 +24,22 @@ def execute(tasks: Sequence[Task], ev: Evaluation) -> list[Result]:
     return [result for answer in evaluate_each(tasks, ev) for result in answer]
 
 
-def evaluate_each(tasks: Sequence[Task], ev: Evaluation) -> list[list[Result]]:
-    """The results of each task, side by side with the tasks."""
+def evaluate_each(
+    tasks: Sequence[Task], ev: Evaluation, done: Callable[[int, int], None] | None = None
+) -> list[list[Result]]:
+    """The results of each task, side by side with the tasks; done(finished, total) as each one finishes."""
+    finished = itertools.count(1)
+    lock = threading.Lock()
+
+    def one(task: Task) -> list[Result]:
+        results = contextvars.copy_context().run(_evaluate, task, ev)
+        if done is not None:
+            with lock:
+                done(next(finished), len(tasks))
+        return results
+
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="check") as pool:
-        return list(pool.map(lambda task: contextvars.copy_context().run(_evaluate, task, ev), tasks))
+        return list(pool.map(one, tasks))
 
 
 def _evaluate(task: Task, ev: Evaluation) -> list[Result]:

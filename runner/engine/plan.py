@@ -16,6 +16,7 @@ from runner.engine.evaluation import Evaluation
 from runner.engine.result import Result
 from runner.errors import UsageError
 from runner.repository import Repository
+from runner.schedule_fields import broken_entries, skipped_entries
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ def find_campaign(repo: Repository, campaign_id: str) -> Campaign:
         raise UsageError(
             f"{places[0][0]}: campaign {campaign_id!r} is not valid; run `campaign-guard validate {places[0][0]}`"
         )
+    broken = skipped_entries([document])
+    if broken:
+        raise UsageError(broken[0])
     return Campaign(document)
 
 
@@ -66,7 +70,8 @@ def monitor_tasks(repo: Repository) -> list[Task]:
 
 
 def due_campaigns(repo: Repository, now: datetime) -> list[Campaign]:
-    campaigns = (Campaign(d) for d in repo.documents("campaign") if d.schema_valid)
+    usable = (d for d in repo.documents("campaign") if d.schema_valid and not broken_entries("campaign", d.data))
+    campaigns = (Campaign(d) for d in usable)  # the others are reported by skipped_entries
     return [campaign for campaign in campaigns if campaign.due(now)]
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from runner.durations import parse_duration
 from runner.repository import Repository
+from runner.schedule_fields import broken_entries
 
 DEFAULT_EVENTS = ("opened", "reopened", "escalated")
 
@@ -102,12 +103,17 @@ def subscription(spec: Mapping[str, Any], location: str = "") -> Subscription:
 
 
 def load_subscriptions(repo: Repository) -> list[Subscription]:
-    """Every subscription of a valid rules/subscriptions.yaml, enabled or not, in file order."""
+    """Every usable subscription of a valid rules/subscriptions.yaml, enabled or not, in file order.
+
+    One whose time zone, digest_schedule or quiet_hours cannot be used is left out (skipped_entries reports it)."""
     found = []
     for document in repo.documents("subscriptions"):
         if not document.schema_valid:
             continue
+        broken = broken_entries("subscriptions", document.data)
         for index, spec in enumerate(document.data["subscriptions"]):
+            if ("subscriptions", index) in broken:
+                continue
             line, _ = document.position(("subscriptions", index))
             found.append(subscription(spec, f"{document.rel}:{line}"))
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.static import campaign, graph, mapping, references, security, template_refs, texts
+from runner.static import campaign, graph, mapping, references, schedule_check, security, template_refs, texts
 from runner.static.check import Check
 
 CHECKS: tuple[Check, ...] = (
@@ -10,6 +10,7 @@ CHECKS: tuple[Check, ...] = (
     *template_refs.CHECKS,
     *texts.CHECKS,
     *campaign.CHECKS,
+    *schedule_check.CHECKS,
     *references.CHECKS,
     *mapping.CHECKS,
     *security.CHECKS,

@@ -11,6 +11,7 @@ from runner.document import Document
 from runner.findings import Severity
 from runner.scenario import elements_of
 from runner.static.check import Check, Context, Hit
+from runner.zones import zone_problem
 
 PERIODIC = ("daily", "weekly", "cron")
 LIMIT_PAIRS = (("min_messages", "max_messages"), ("min_bonus", "max_bonus"))
@@ -38,16 +39,10 @@ def segmentation_job_missing(campaign: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def schedule_invalid(campaign: Document, ctx: Context) -> Iterator[Hit]:
-    """The schedule cannot be read: unknown time zone, impossible date, or an end before the start."""
+    """The schedule's dates cannot be read: an impossible date, or an end before the start."""
     schedule = campaign.data["schedule"]
-    try:
-        ZoneInfo(schedule["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        yield Hit(
-            ("schedule", "timezone"),
-            f"unknown time zone {schedule['timezone']!r}; use an IANA name such as Europe/Moscow",
-        )
-        return
+    if zone_problem(schedule["timezone"]):
+        return  # timezone.unknown says so; the dates cannot be read without their zone
     for field in ("start_at", "end_at"):
         if field in schedule and _moment(schedule, field) is None:
             yield Hit(
@@ -155,7 +150,7 @@ CHECKS = (
         Severity.PROBLEM,
         "campaign",
         ("campaign",),
-        "Use an IANA time zone and real dates, with end_at after start_at.",
+        "Use real dates, with end_at after start_at.",
         schedule_invalid,
     ),
     Check(

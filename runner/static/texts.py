@@ -14,6 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from runner.document import Document
 from runner.findings import Severity
 from runner.static.check import Check, Context, Hit
+from runner.static.markers import find_marker
 
 TEXT_FIELDS = ("subject", "body")
 
@@ -117,19 +118,18 @@ def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
             yield Hit((field,), message, text_line=_template_line(exc))
 
 
-def _marker_pattern(words: list[str]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
-
-
 def marker_words(template: Document, ctx: Context) -> Iterator[Hit]:
-    """The rendered text contains a test marker ("test", "тест", "lorem ipsum"...) that must never reach a customer."""
-    pattern = _marker_pattern(ctx.repo.thresholds["test_markers"])
+    """The rendered text contains a test marker ("test", "тест", "lorem ipsum"...) that must never reach a customer.
+
+    Markers are whole words ("testimonials" and "тесто" pass); thresholds.test_marker_allow lists words that
+    are never markers."""
+    thresholds = ctx.repo.thresholds
     for field, text in _sample(template):
-        found = pattern.search(text)
+        found = find_marker(text, thresholds["test_markers"], thresholds.get("test_marker_allow", ()))
         if found:
             yield Hit(
                 (field,),
-                f"{field} contains the test marker {found.group(0)!r}; replace the placeholder text with the real one",
+                f"{field} contains the test marker {found!r}; replace the placeholder text with the real one",
             )
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from runner.errors import SourceUnreachable
+from runner.root import NotARepository, is_repository
 from runner.store.tables import HEAD_REVISION
 
 STATE_URL_VARIABLE = "CAMPAIGN_GUARD_STATE_URL"
@@ -24,8 +25,18 @@ _LOCK_KEY = 0x63616D70  # "camp": the advisory lock every campaign-guard writer 
 
 
 def state_url(root: Path, environ: Mapping[str, str] | None = None) -> str:
+    """CAMPAIGN_GUARD_STATE_URL, else the repository's SQLite file; outside a repository there is no default."""
     env = os.environ if environ is None else environ
-    return env.get(STATE_URL_VARIABLE) or f"sqlite:///{(root / DEFAULT_STATE_FILE).resolve()}"
+    if env.get(STATE_URL_VARIABLE):
+        return env[STATE_URL_VARIABLE]
+    if not is_repository(root):
+        raise NotARepository(root, for_store=True)
+    return f"sqlite:///{(root / DEFAULT_STATE_FILE).resolve()}"
+
+
+def store_label(root: Path, environ: Mapping[str, str] | None = None) -> str:
+    """The store's URL without its password, for messages."""
+    return _safe(state_url(root, environ))
 
 
 class Store:
@@ -80,11 +91,32 @@ class Store:
 
 
 def open_store(root: Path, environ: Mapping[str, str] | None = None, *, migrate: bool = True) -> Store:
-    """The store at CAMPAIGN_GUARD_STATE_URL (or the repository's SQLite file), upgraded to the newest schema."""
-    url = state_url(root, environ)
+    """The store at CAMPAIGN_GUARD_STATE_URL (or the repository's SQLite file), upgraded to the newest schema.
+
+    Created when there is none yet: only commands that write open it this way.
+    """
+    store = _open(state_url(root, environ), migrate=migrate, create=True)
+    assert store is not None
+    return store
+
+
+def existing_store(root: Path, environ: Mapping[str, str] | None = None) -> Store | None:
+    """The store if one was ever created, upgraded to the newest schema; None when there is none yet.
+
+    Commands that only read open it this way: reading never creates a store (nor its directory).
+    """
+    return _open(state_url(root, environ), migrate=True, create=False)
+
+
+def _open(url: str, *, migrate: bool, create: bool) -> Store | None:
     try:
-        engine = _engine(url)
+        if not create and _missing_file(url):
+            return None
+        engine = _engine(url, create=create)
         store = Store(engine)
+        if not create and _revision(store) is None:
+            store.close()
+            return None
         if migrate:
             upgrade(store)
     except sa.exc.ArgumentError as error:
@@ -101,11 +133,23 @@ def open_store(root: Path, environ: Mapping[str, str] | None = None, *, migrate:
     return store
 
 
-def _engine(url: str) -> Engine:
+def _missing_file(url: str) -> bool:
+    """A SQLite URL whose file does not exist (yet)."""
+    parsed = sa.engine.make_url(url)
+    database = parsed.database
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and bool(database)
+        and database != ":memory:"
+        and not Path(str(database)).exists()
+    )
+
+
+def _engine(url: str, *, create: bool = True) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+    if create and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, connect_args={"timeout": 120})
 

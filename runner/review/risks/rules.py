@@ -81,6 +81,17 @@ def _threshold_risks(c: Compared) -> Iterator[Risk]:
                 "thresholds",
                 f"{name} no longer include {', '.join(sorted(old_words - new_words))}: {meaning}",
             )
+    old_allowed = {w for w in before.get("test_marker_allow") or [] if isinstance(w, str)}
+    new_allowed = {w for w in after.get("test_marker_allow") or [] if isinstance(w, str)}
+    if new_allowed - old_allowed:
+        yield risk(
+            "review.threshold_loosened",
+            entity,
+            ("test_marker_allow",),
+            "thresholds",
+            f"test_marker_allow now includes {', '.join(sorted(new_allowed - old_allowed))}: "
+            "test markers inside these words are no longer rejected",
+        )
 
 
 def _level_loosened(old_text: Any, new_text: Any) -> bool | None:
