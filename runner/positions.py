@@ -95,11 +95,11 @@ class Locator:
         node = self._node(path)
         if not isinstance(node, yaml.ScalarNode) or text_line < 1:
             return (line, column)
-        written = self._text.splitlines()
+        lines = self._text.splitlines()
         if node.style == "|":
             target = node.start_mark.line + text_line  # the first line of content follows the indicator
-            if target < len(written) and target <= node.end_mark.line:
-                return (target + 1, len(written[target]) - len(written[target].lstrip()) + 1)
+            if target < len(lines) and target <= node.end_mark.line:
+                return (target + 1, len(lines[target]) - len(lines[target].lstrip()) + 1)
             return (line, column)
         wanted = node.value.split("\n")
         if text_line > len(wanted) or not wanted[text_line - 1].strip():
@@ -114,8 +114,8 @@ class Locator:
             found = next(
                 (
                     n
-                    for n in range(at + 1, min(node.end_mark.line + 1, len(written)))
-                    if written[n].lstrip().startswith(start)
+                    for n in range(at + 1, min(node.end_mark.line + 1, len(lines)))
+                    if lines[n].lstrip().startswith(start)
                 ),
                 None,
             )
@@ -124,7 +124,7 @@ class Locator:
             at = found
         if at == node.start_mark.line:
             return (line, column)
-        return (at + 1, len(written[at]) - len(written[at].lstrip()) + 1)
+        return (at + 1, len(lines[at]) - len(lines[at].lstrip()) + 1)
 
     def _node(self, path: JsonPath) -> yaml.Node | None:
         """The node at exactly path, or None."""
