@@ -307,6 +307,12 @@ MESSAGES = {
         "campaigns/templates/welcome_email.yaml:11:3: body: a template stands alone and cannot load another one "
         "(extends, include, import); write the text out here",
     ],
+    "template.render_error-too_large": [
+        "campaigns/templates/welcome_email.yaml:10:3: body fails to render with the example values: the repetition "
+        "would make more than 1,000,000 items; fix the expression or the attribute's example",
+        "campaigns/templates/welcome_reminder_sms.yaml:7:7: body fails to render with the example values: the text "
+        "renders to more than 1,000,000 characters; fix the expression or the attribute's example",
+    ],
     "template.render_error-sandbox": [
         "campaigns/templates/welcome_email.yaml:7:10: subject: there is no Jinja2 test 'capitalized'",
         "campaigns/templates/welcome_email.yaml:14:3: body fails to render with the example values: access to "

@@ -131,3 +131,29 @@ def test_mask_hides_given_values() -> None:
     assert mask("{'password': 'hunter22'} is not one of: email, sms", ["hunter22"]) == (
         "{'password': '***'} is not one of: email, sms"
     )
+
+
+MASKED_DSN = "postgresql://crm_reader:***@crm-db.romashka.local/crm"
+
+
+@pytest.mark.parametrize(
+    ("output_format", "shown"),
+    [
+        ("markdown", MASKED_DSN),
+        ("json", MASKED_DSN),
+        ("github", "security.inline_credentials"),
+        ("gitlab", "security.inline_credentials"),
+    ],
+)
+def test_review_never_prints_a_planted_password(repo_copy: Path, output_format: str, shown: str) -> None:
+    """review shows a changed field's values as written: the new URL is there, its password is not."""
+    from .test_review import commit, git, review
+
+    git(repo_copy, "init", "-q")
+    commit(repo_copy, "base")
+    url = "${CAMPAIGN_GUARD_DEMO_URL:-sqlite:///.campaign-guard/demo.db}"
+    _edit(repo_copy / "rules/sources.yaml", url, f"${{CRM_URL:-{DSN}}}")
+    result = review(repo_copy, "--format", output_format)
+    assert result.returncode == 1, result.stderr
+    assert shown in result.stdout
+    assert PLANTED not in result.stdout

@@ -6,9 +6,11 @@ import difflib
 import re
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from runner.document import Document
@@ -19,9 +21,45 @@ from runner.static.markers import find_marker
 TEXT_FIELDS = ("subject", "body")
 
 
+MAX_SAMPLE = 1_000_000  # characters a sample render may produce; a real message is far shorter
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, which also refuses a repetition or a power that would exhaust memory ('x' * 10**10)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        sized = [side for side in (left, right) if isinstance(side, str | list | tuple)]
+        count = [side for side in (left, right) if isinstance(side, int) and not isinstance(side, bool)]
+        if operator == "*" and sized and count and len(sized[0]) * count[0] > MAX_SAMPLE:
+            raise SecurityError(f"the repetition would make more than {MAX_SAMPLE:,} items")
+        if (
+            operator == "**"
+            and isinstance(left, int | float)
+            and abs(left) > 1
+            and isinstance(right, int)
+            and right > 1000
+        ):
+            raise SecurityError(f"the power {left} ** {right} is too large")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(channel: str) -> SandboxedEnvironment:
     """How templates are rendered: sandboxed, undefined names are errors, HTML escaped for email."""
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=channel in ("email", "web"))
+    return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=channel in ("email", "web"))
+
+
+def _render(env: SandboxedEnvironment, source: str, values: dict[str, Any]) -> str:
+    """The sample render, stopped once it is longer than any message (a loop in a loop)."""
+    parts: list[str] = []
+    size = 0
+    for part in env.from_string(source).generate(values):
+        parts.append(part)
+        size += len(part)
+        if size > MAX_SAMPLE:
+            raise SecurityError(f"the text renders to more than {MAX_SAMPLE:,} characters")
+    return "".join(parts)
 
 
 def _texts(template: Document) -> Iterator[tuple[str, str]]:
@@ -75,7 +113,7 @@ def _sample(template: Document) -> Iterator[tuple[str, str]]:
     env = environment(template.data["channel"])
     for field, source in _texts(template):
         try:
-            yield field, env.from_string(source).render(examples)
+            yield field, _render(env, source, examples)
         except Exception:  # reported by template.render_error
             continue
 
@@ -106,7 +144,7 @@ def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
         if used - set(examples):
             continue  # reported by template.undeclared_placeholder
         try:
-            env.from_string(source).render(examples)
+            _render(env, source, examples)
         except Exception as exc:  # a sample render runs the template's own code: any error is the template's
             unknown = _unknown_name(env, str(exc))  # a test inside {% if %} is looked up only when rendering
             message = (
