@@ -72,6 +72,14 @@ FILE_RULES = (
         "Fix the schema file.",
     ),
     CheckInfo(
+        "internal.check_failed",
+        Severity.ERROR,
+        "system",
+        "A check broke on the file (a campaign-guard bug), so the file is not fully checked; the findings of "
+        "every other check and file are still reported.",
+        "Report the bug with the message, which names the check and the error; the other findings stand.",
+    ),
+    CheckInfo(
         "config.unknown_file",
         Severity.WARNING,
         "system",

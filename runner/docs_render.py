@@ -20,7 +20,8 @@ STAGES = (
     (
         ("file", "static"),
         "Checks reported by `campaign-guard validate`",
-        "Severity `error` means the file could not be read (exit 3), `problem` breaks a campaign now "
+        "Severity `error` means the file could not be read or a check broke on it (exit 3), `problem` "
+        "breaks a campaign now "
         "(exit 1), `warning` may break it later (exit 2 with `--strict`).",
     ),
     (
@@ -162,7 +163,11 @@ def render_configuration(store: SchemaStore) -> str:
     parts = [
         HEADER + "# Configuration reference\n",
         "Every configuration file is YAML validated by the JSON Schema (2020-12) named below. "
-        "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment.\n",
+        "Secrets never live in YAML: write `${NAME}` or `${NAME:-default}` and set the environment. A default "
+        "is written into the repository too, so it never holds a password: `security.inline_credentials` "
+        "reads every value and key, defaults and unknown keys included, also in a file that fails its "
+        "schema. Messages never show a secret: in every output format a URL's password, a `password=` or "
+        "`token=` parameter and a token read `***` (`postgresql://crm:***@db/crm`).\n",
         "Only `true` and `false` are booleans and dates stay text, but YAML still reads `10:30` as the number "
         "630 and `0110` as 72: quote a value that looks like a number but is text (`at: '10:30'`); validate "
         'says "quote it" wherever YAML has read one as a number. Indent with spaces, never tabs. '

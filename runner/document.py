@@ -42,5 +42,8 @@ class Document:
     def locator(self) -> Locator:
         return Locator(self.text)
 
-    def position(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+    def position(self, path: JsonPath, *, key: bool = False, text_line: int = 0) -> tuple[int, int]:
+        """Where the value (key=True: its key) at path is; text_line: that line of the string value."""
+        if text_line:
+            return self.locator.position_in_text(path, text_line)
         return self.locator.position(path, key=key)

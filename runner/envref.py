@@ -14,6 +14,12 @@ def is_reference(value: str) -> bool:
     return _REFERENCE.match(value) is not None
 
 
+def default_of(value: str) -> str | None:
+    """What ${NAME:-default} falls back to; None when value is no reference or has no default."""
+    match = _REFERENCE.match(value)
+    return match.group("default") if match is not None else None
+
+
 def expand(value: str, environ: Mapping[str, str], *, where: str) -> str:
     """The value a reference stands for; like compose files, ':-' also covers an empty variable."""
     match = _REFERENCE.match(value)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from runner.masking import mask
+
 
 class Severity(enum.StrEnum):
-    """error: the file could not be read at all; problem: breaks a campaign now;
-    warning: may break it later."""
+    """error: the file could not be read at all, or a check broke on it; problem: breaks a campaign
+    now; warning: may break it later."""
 
     ERROR = "error"
     PROBLEM = "problem"
@@ -27,6 +29,10 @@ class Finding:
     check_id: str
     severity: Severity
     message: str
+
+    def __post_init__(self) -> None:
+        # the one place every finding passes: no output format can print a secret
+        object.__setattr__(self, "message", mask(self.message))
 
     def to_json(self) -> dict[str, object]:
         return {

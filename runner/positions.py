@@ -85,8 +85,49 @@ class Locator:
                 break
         return (mark.line + 1, mark.column + 1)
 
-    def written(self, path: JsonPath) -> str | None:
-        """The text of the scalar at path as the author wrote it (10:30, not the 630 YAML read); None if absent."""
+    def position_in_text(self, path: JsonPath, text_line: int) -> tuple[int, int]:
+        """1-based line and column of a line of the string at path (a template body's line 3).
+
+        A literal block (`body: |`) keeps its lines as they are written; a one-line string has
+        only its own line; other styles fold lines, so the line is found by its text.
+        """
+        line, column = self.position(path)
+        node = self._node(path)
+        if not isinstance(node, yaml.ScalarNode) or text_line < 1:
+            return (line, column)
+        lines = self._text.splitlines()
+        if node.style == "|":
+            target = node.start_mark.line + text_line  # the first line of content follows the indicator
+            if target < len(lines) and target <= node.end_mark.line:
+                return (target + 1, len(lines[target]) - len(lines[target].lstrip()) + 1)
+            return (line, column)
+        wanted = node.value.split("\n")
+        if text_line > len(wanted) or not wanted[text_line - 1].strip():
+            return (line, column)
+        # every line of a folded value begins a line of the file: find them in order
+        at = node.start_mark.line
+        block = node.style == ">"  # its first line follows the indicator; a flow scalar's is the value's own
+        for value_line in wanted[0 if block else 1 : text_line]:
+            start = value_line.split()[0] if value_line.strip() else None
+            if start is None:
+                continue
+            found = next(
+                (
+                    n
+                    for n in range(at + 1, min(node.end_mark.line + 1, len(lines)))
+                    if lines[n].lstrip().startswith(start)
+                ),
+                None,
+            )
+            if found is None:
+                return (line, column)
+            at = found
+        if at == node.start_mark.line:
+            return (line, column)
+        return (at + 1, len(lines[at]) - len(lines[at].lstrip()) + 1)
+
+    def _node(self, path: JsonPath) -> yaml.Node | None:
+        """The node at exactly path, or None."""
         node = self._tree()
         for step in path:
             if isinstance(node, yaml.MappingNode):
@@ -95,6 +136,11 @@ class Locator:
                 node = node.value[step]
             else:
                 return None
+        return node
+
+    def written(self, path: JsonPath) -> str | None:
+        """The text of the scalar at path as the author wrote it (10:30, not the 630 YAML read); None if absent."""
+        node = self._node(path)
         if not isinstance(node, yaml.ScalarNode):
             return None
         return self._text[node.start_mark.index : node.end_mark.index]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from runner.document import Document
 from runner.errors import ExitCode, UsageError
 from runner.findings import Finding, Severity
 from runner.kinds import CONFIG_DIRECTORIES, KINDS, SCHEMA_DIRECTORY, kind_of
+from runner.masking import mask, secret_values
 from runner.repository import Repository
 from runner.static import checks_for
-from runner.static.check import Context
+from runner.static.check import Check, Context
 
 
 def select(repo: Repository, paths: Iterable[str]) -> tuple[list[str], list[Finding]]:
@@ -76,7 +78,8 @@ def validate(repo: Repository, targets: Iterable[str], now: datetime, *, jobs: i
     if jobs < 2 or len(targets) < PARALLEL_MINIMUM or "fork" not in multiprocessing.get_all_start_methods():
         return _validate_many(repo, targets, now)
     global _shared
-    repo.definitions("campaign")  # build the shared index once, before the workers inherit it
+    with contextlib.suppress(Exception):  # a broken index is reported by each check that uses it
+        repo.definitions("campaign")  # build the shared index once, before the workers inherit it
     _shared = (repo, now)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -95,36 +98,63 @@ def _validate_many(repo: Repository, targets: list[str], now: datetime) -> list[
     context = Context(repo, now)
     findings: list[Finding] = []
     for rel in targets:
-        findings.extend(_validate_one(repo.document(rel), repo, context))
+        try:
+            findings.extend(_validate_one(repo.document(rel), repo, context))
+        except UsageError:  # the repository itself is unusable (a schema is missing): one line, exit 3
+            raise
+        except Exception as exc:  # one file's breakage never loses the other files' findings
+            findings.append(check_failed(rel, None, exc))
     return sorted(findings)
 
 
-def _validate_one(document: Document, repo: Repository, context: Context) -> Iterator[Finding]:
+def _validate_one(document: Document, repo: Repository, context: Context) -> list[Finding]:
     rel = document.rel
     if document.error is not None:
         error = document.error
-        yield Finding(rel, error.line, error.column, error.check_id, Severity.ERROR, error.message)
-        return
+        return [Finding(rel, error.line, error.column, error.check_id, Severity.ERROR, error.message)]
     if document.data is None:
-        yield Finding(
-            rel,
-            1,
-            1,
-            "schema.violation",
-            Severity.PROBLEM,
+        message = (
             f"the file is empty; a {document.kind.name.replace('_', ' ')} file holds a mapping "
-            "(see `campaign-guard docs configuration`)",
+            "(see `campaign-guard docs configuration`)"
         )
-        return
+        return [Finding(rel, 1, 1, "schema.violation", Severity.PROBLEM, message)]
+    findings: list[Finding] = []
     if not document.schema_valid:
+        hidden = list(secret_values(document.data))  # a message that echoes a value never shows a password
         for issue in repo.schemas.issues(document.kind.schema, document.data, document.locator.written):
             line, column = document.position(issue.path, key=issue.key)
-            yield Finding(rel, line, column, "schema.violation", Severity.PROBLEM, issue.message)
-        return
+            message = mask(issue.message, hidden)
+            findings.append(Finding(rel, line, column, "schema.violation", Severity.PROBLEM, message))
     for check in checks_for(document.kind.name):
+        if document.schema_valid or check.any_shape:
+            findings.extend(_run_check(check, document, context))
+    return findings
+
+
+def _run_check(check: Check, document: Document, context: Context) -> list[Finding]:
+    """The check's findings; a check that breaks is one internal.check_failed, the other checks still run."""
+    try:
+        findings = []
         for hit in check.run(document, context):
-            line, column = document.position(hit.path, key=hit.key)
-            yield Finding(rel, line, column, check.id, check.severity, hit.message)
+            line, column = document.position(hit.path, key=hit.key, text_line=hit.text_line)
+            findings.append(Finding(document.rel, line, column, check.id, check.severity, hit.message))
+        return findings
+    except UsageError:
+        raise
+    except Exception as exc:
+        return [check_failed(document.rel, check.id, exc)]
+
+
+def check_failed(rel: str, check_id: str | None, exc: Exception) -> Finding:
+    """A check (None: validation itself) that raised: an error at the file (exit 3), not fully checked."""
+    text = str(exc).strip().splitlines()
+    reason = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    broke = f"check {check_id} broke" if check_id else "validation broke"
+    message = (
+        f"{broke} on this file ({reason}), so the file is not fully checked; "
+        "this is a campaign-guard bug - please report it"
+    )
+    return Finding(rel, 1, 1, "internal.check_failed", Severity.ERROR, message)
 
 
 def exit_code(findings: Iterable[Finding], *, strict: bool) -> ExitCode:

@@ -64,6 +64,9 @@ SETUP: dict[str, Callable[[Path], None]] = {
     "yaml.too_large": _make_too_large,
 }
 
+# Cases run with one static check that raises (tests/crashing_check.py): a bug cannot be stored as a file.
+BROKEN_CHECK: dict[str, str] = {"internal.check_failed": "template.zero_bonus"}
+
 # Cases whose expected.txt says what the tool should report but does not yet; strict, so a fix fails
 # the test until the entry is removed here.
 KNOWN_BUGS: dict[str, str] = {}
@@ -89,10 +92,12 @@ def _args(case: Path) -> list[str]:
 
 
 def _validate(case: Path, *options: str, output_format: str = "json") -> subprocess.CompletedProcess[str]:
+    program = ["-m", "runner"]
+    if case.name in BROKEN_CHECK:
+        program = [str(Path(__file__).parent / "crashing_check.py"), BROKEN_CHECK[case.name]]
     command = [
         sys.executable,
-        "-m",
-        "runner",
+        *program,
         "--root",
         str(case),
         "validate",
@@ -190,6 +195,7 @@ def test_valid_case_is_well_formed(case: Path) -> None:
 def test_special_cases_exist() -> None:
     names = {case.name for case in INVALID}
     assert set(SETUP) <= names
+    assert set(BROKEN_CHECK) <= names
     assert set(KNOWN_BUGS) <= names
 
 
@@ -277,6 +283,54 @@ MESSAGES = {
     "schema.invalid_schema": [
         "schemas/monitored_tables.schema.json:20:65: properties.tables.items.properties.max_silence_minutes.minimum: "
         "'1' is not of type 'number'",
+    ],
+    "internal.check_failed": [
+        "campaigns/templates/welcome_email.yaml:1:1: check template.zero_bonus broke on this file (KeyError: "
+        "'attributes'), so the file is not fully checked; this is a campaign-guard bug - please report it",
+        "campaigns/templates/welcome_reminder_sms.yaml:1:1: check template.zero_bonus broke on this file "
+        "(KeyError: 'attributes'), so the file is not fully checked; this is a campaign-guard bug - please report it",
+        "campaigns/templates/welcome_reminder_sms.yaml:7:7: body uses {{ bonus_amount }} but attributes does not "
+        "declare 'bonus_amount'; declare it with a type and an example, or remove it",
+    ],
+    "template.render_error-unknown_filter": [
+        "campaigns/templates/welcome_email.yaml:9:3: body: there is no Jinja2 filter 'capitalise'; "
+        "did you mean 'capitalize'?",
+    ],
+    "template.render_error-sample_type_error": [
+        "campaigns/templates/welcome_email.yaml:10:3: body fails to render with the example values: unsupported "
+        "operand type(s) for /: 'str' and 'int'; fix the expression or the attribute's example",
+    ],
+    "template.render_error-syntax_line": [
+        "campaigns/templates/welcome_email.yaml:11:3: body: unexpected '}'; fix the template syntax",
+    ],
+    "template.render_error-include": [
+        "campaigns/templates/welcome_email.yaml:11:3: body: a template stands alone and cannot load another one "
+        "(extends, include, import); write the text out here",
+    ],
+    "template.render_error-too_large": [
+        "campaigns/templates/welcome_email.yaml:10:3: body fails to render with the example values: the repetition "
+        "would make more than 1,000,000 items; fix the expression or the attribute's example",
+        "campaigns/templates/welcome_reminder_sms.yaml:7:7: body fails to render with the example values: the text "
+        "renders to more than 1,000,000 characters; fix the expression or the attribute's example",
+    ],
+    "template.render_error-sandbox": [
+        "campaigns/templates/welcome_email.yaml:7:10: subject: there is no Jinja2 test 'capitalized'",
+        "campaigns/templates/welcome_email.yaml:14:3: body fails to render with the example values: access to "
+        "attribute '__class__' of 'str' object is unsafe; fix the expression or the attribute's example",
+    ],
+    "security.inline_credentials-env_default": [
+        "rules/sources.yaml:6:10: the default of this environment reference looks like a credential, and a default "
+        "is written into the repository; drop the default (${NAME}) and set the value in the environment",
+    ],
+    "security.inline_credentials-schema_invalid": [
+        "rules/monitored_tables.yaml:2:1: expected a mapping, got a string",
+        "rules/monitored_tables.yaml:2:1: this looks like a credential written into the repository; move it into "
+        "an environment variable and write ${NAME} here",
+        "rules/sources.yaml:6:10: sources.demo.url: 'postgresql://crm_reader:***@crm-db.romashka.local/crm' is not "
+        "valid here: A reference to an environment variable: ${NAME}, or ${NAME:-default} with a default used when "
+        "NAME is unset.",
+        "rules/sources.yaml:6:10: this looks like a credential written into the repository; move it into "
+        "an environment variable and write ${NAME} here",
     ],
     "schema.violation-quote_it": [
         "campaigns/welcome_chain.yaml:11:7: schedule.at: 10:30 was read as a number (630); quote it: '10:30'",

@@ -36,6 +36,37 @@ def test_root_and_unparsable_text():
     assert Locator("a: [\n").position(("a",)) == (1, 1)
 
 
+BODIES = """\
+literal: |
+  one
+  two {{ x }}
+
+  four
+folded: >
+  one
+  still one
+
+  two {{ x }}
+  still two
+quoted: "one {{ x }}\\ntwo"
+plain: one
+  still one
+
+  two {{ x }}
+"""
+
+
+def test_a_line_inside_a_text_is_found_in_the_file():
+    locator = Locator(BODIES)
+    assert [locator.position_in_text(("literal",), n) for n in (1, 2, 3, 4)] == [(2, 3), (3, 3), (4, 1), (5, 3)]
+    assert locator.position_in_text(("folded",), 1) == (7, 3)
+    assert locator.position_in_text(("plain",), 1) == (13, 8)  # a flow scalar starts on its key's line
+    assert locator.position_in_text(("folded",), 2) == (10, 3)
+    assert locator.position_in_text(("plain",), 2) == (16, 3)
+    assert locator.position_in_text(("quoted",), 2) == (12, 9)  # written on one line
+    assert locator.position_in_text(("missing",), 2) == (1, 1)
+
+
 def test_written_is_the_source_text_of_a_scalar():
     locator = Locator("schedule:\n  at: 10:30\ncodes: [0110, '7']\n")
     assert locator.written(("schedule", "at")) == "10:30"  # YAML read 630

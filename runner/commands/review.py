@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.errors import ExitCode
+from runner.masking import mask
 from runner.review.build import build_review
 from runner.review.render import RENDERERS
 from runner.validation import exit_code
@@ -35,7 +36,7 @@ def run(
         from runner.review.dry_run import dry_runs  # SQLAlchemy and the sources only when asked
 
         text = _with_dry_runs(text, output_format, dry_runs(review, now))
-    sys.stdout.write(text)
+    sys.stdout.write(mask(text))  # field values before and after are shown as written: never a secret
     return code
 
 

@@ -20,6 +20,7 @@ class Hit:
     path: JsonPath
     message: str
     key: bool = False
+    text_line: int = 0  # a line of the string at path (a template's body), 1-based; 0: the value itself
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Check:
     kinds: tuple[str, ...]
     fix: str
     run: CheckFunction
+    any_shape: bool = False  # runs on files that fail their schema too, so assumes nothing of the data's shape
 
     @property
     def summary(self) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from runner.document import Document
@@ -18,9 +21,45 @@ from runner.static.markers import find_marker
 TEXT_FIELDS = ("subject", "body")
 
 
+MAX_SAMPLE = 1_000_000  # characters a sample render may produce; a real message is far shorter
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, which also refuses a repetition or a power that would exhaust memory ('x' * 10**10)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        sized = [side for side in (left, right) if isinstance(side, str | list | tuple)]
+        count = [side for side in (left, right) if isinstance(side, int) and not isinstance(side, bool)]
+        if operator == "*" and sized and count and len(sized[0]) * count[0] > MAX_SAMPLE:
+            raise SecurityError(f"the repetition would make more than {MAX_SAMPLE:,} items")
+        if (
+            operator == "**"
+            and isinstance(left, int | float)
+            and abs(left) > 1
+            and isinstance(right, int)
+            and right > 1000
+        ):
+            raise SecurityError(f"the power {left} ** {right} is too large")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(channel: str) -> SandboxedEnvironment:
     """How templates are rendered: sandboxed, undefined names are errors, HTML escaped for email."""
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=channel in ("email", "web"))
+    return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=channel in ("email", "web"))
+
+
+def _render(env: SandboxedEnvironment, source: str, values: dict[str, Any]) -> str:
+    """The sample render, stopped once it is longer than any message (a loop in a loop)."""
+    parts: list[str] = []
+    size = 0
+    for part in env.from_string(source).generate(values):
+        parts.append(part)
+        size += len(part)
+        if size > MAX_SAMPLE:
+            raise SecurityError(f"the text renders to more than {MAX_SAMPLE:,} characters")
+    return "".join(parts)
 
 
 def _texts(template: Document) -> Iterator[tuple[str, str]]:
@@ -29,12 +68,43 @@ def _texts(template: Document) -> Iterator[tuple[str, str]]:
             yield field, template.data[field]
 
 
-def _parsed(template: Document, field: str, source: str) -> tuple[Any, str | None]:
+def _placeholders(template: Document, field: str, source: str) -> tuple[set[str], Hit | None]:
+    """The names the text uses, or why it is not valid Jinja2 (an unknown filter or test too), at its line."""
     env = environment(template.data["channel"])
     try:
-        return env.parse(source), None
+        tree = env.parse(source)
+        loads = next(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)), None)
+        if loads is not None:
+            message = f"{field}: a template stands alone and cannot load another one (extends, include, import); "
+            return set(), Hit((field,), message + "write the text out here", text_line=loads.lineno)
+        return meta.find_undeclared_variables(tree), None  # compiles: unknown filters raise here
     except jinja2.TemplateSyntaxError as exc:
-        return None, f"{field} line {exc.lineno}: {exc.message}"
+        message = _unknown_name(env, exc.message or "") or f"{(exc.message or '').rstrip('.')}; fix the template syntax"
+        return set(), Hit((field,), f"{field}: {message}", text_line=exc.lineno or 1)
+    except Exception as exc:  # RecursionError of a text nested too deeply, and whatever Jinja2 may raise
+        return set(), Hit((field,), f"{field} cannot be read as Jinja2: {_reason(exc)}; simplify the template")
+
+
+def _unknown_name(env: SandboxedEnvironment, message: str) -> str | None:
+    """'No filter named 'capitalise'.' in the user's terms, with the nearest real name."""
+    found = re.match(r"No (filter|test) named '([^']+)'", message)
+    if found is None:
+        return None
+    kind, name = found.groups()
+    known = env.filters if kind == "filter" else env.tests
+    hint = difflib.get_close_matches(name, list(known), n=1)
+    return f"there is no Jinja2 {kind} {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def _template_line(exc: BaseException) -> int:
+    """The line of the text a render failed at: the innermost frame Jinja2 rewrote to the template's line."""
+    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == "<template>"]
+    return (lines[-1] or 1) if lines else 1
 
 
 def _sample(template: Document) -> Iterator[tuple[str, str]]:
@@ -43,8 +113,8 @@ def _sample(template: Document) -> Iterator[tuple[str, str]]:
     env = environment(template.data["channel"])
     for field, source in _texts(template):
         try:
-            yield field, env.from_string(source).render(examples)
-        except jinja2.TemplateError:
+            yield field, _render(env, source, examples)
+        except Exception:  # reported by template.render_error
             continue
 
 
@@ -52,10 +122,8 @@ def undeclared_placeholder(template: Document, ctx: Context) -> Iterator[Hit]:
     """The text uses a placeholder that no declared attribute provides, so the message would break or go out blank."""
     declared = set(template.data.get("attributes", {}))
     for field, source in _texts(template):
-        tree, _error = _parsed(template, field, source)
-        if tree is None:
-            continue
-        for name in sorted(meta.find_undeclared_variables(tree) - declared):
+        used, _broken = _placeholders(template, field, source)  # a broken text is template.render_error's
+        for name in sorted(used - declared):
             yield Hit(
                 (field,),
                 f"{field} uses {{{{ {name} }}}} but attributes does not declare {name!r}; "
@@ -64,25 +132,28 @@ def undeclared_placeholder(template: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
-    """The text is not valid Jinja2, or fails to render with the declared example values."""
+    """The text is not valid Jinja2 (its syntax, an unknown filter or test), or fails to render with the
+    declared example values."""
     examples = {name: spec["example"] for name, spec in template.data.get("attributes", {}).items()}
-    declared = set(examples)
     env = environment(template.data["channel"])
     for field, source in _texts(template):
-        tree, error = _parsed(template, field, source)
-        if error:
-            yield Hit((field,), f"{error}; fix the template syntax")
+        used, broken = _placeholders(template, field, source)
+        if broken is not None:
+            yield broken
             continue
-        if meta.find_undeclared_variables(tree) - declared:
+        if used - set(examples):
             continue  # reported by template.undeclared_placeholder
         try:
-            env.from_string(source).render(examples)
-        except jinja2.TemplateError as exc:
-            yield Hit(
-                (field,),
-                f"{field} fails to render with the example values: {str(exc).rstrip('.')}; "
-                "fix the expression or the attribute's example",
+            _render(env, source, examples)
+        except Exception as exc:  # a sample render runs the template's own code: any error is the template's
+            unknown = _unknown_name(env, str(exc))  # a test inside {% if %} is looked up only when rendering
+            message = (
+                f"{field}: {unknown}"
+                if unknown
+                else f"{field} fails to render with the example values: {_reason(exc)}; "
+                "fix the expression or the attribute's example"
             )
+            yield Hit((field,), message, text_line=_template_line(exc))
 
 
 def marker_words(template: Document, ctx: Context) -> Iterator[Hit]:
