@@ -15,6 +15,7 @@ from typing import Any
 from runner.adapter import SourceError, open_adapter
 from runner.builtin.system import OUTBOUND_STOP
 from runner.commands.problems import actor
+from runner.display import Display
 from runner.engine.result import Result, Status
 from runner.errors import ExitCode
 from runner.repository import Repository
@@ -28,21 +29,22 @@ SUBJECT = "outbound"
 
 
 def run(root: Path, args: Any, now: datetime) -> ExitCode:
+    display = Display.of(args.tz)
     store = open_store(root)
     try:
         if args.action == "status":
-            return _status(store)
+            return _status(store, display)
         return _switch(Repository(root), store, args, now)
     finally:
         store.close()
 
 
-def _status(store: Store) -> ExitCode:
+def _status(store: Store, display: Display) -> ExitCode:
     stop = current_stop(store)
     if stop is None:
         print("outbound: running")
         return ExitCode.OK
-    print(f"outbound: STOPPED by {stop.actor} at {stop.at:%Y-%m-%d %H:%M} UTC: {stop.reason}")
+    print(f"outbound: STOPPED by {stop.actor} at {display.time(stop.at)}: {stop.reason}")
     return ExitCode.PROBLEMS
 
 

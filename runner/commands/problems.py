@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from runner.display import Display
 from runner.errors import ExitCode
 from runner.reporters.problems import CARD_REPORTERS, LIST_REPORTERS
 from runner.store.actions import act
@@ -43,23 +44,25 @@ def list_(root: Path, args: Any, now: datetime) -> ExitCode:
         min_occurrences=args.min_occurrences,
         min_regressions=args.min_regressions,
     )
+    display = Display.of(args.tz)
     store = open_store(root)
     try:
         found, total = list_problems(store, filters, args.limit or None)
     finally:
         store.close()
-    sys.stdout.write(LIST_REPORTERS[args.output_format](found, total))
+    sys.stdout.write(LIST_REPORTERS[args.output_format](found, total, display))
     return ExitCode.OK
 
 
 def show(root: Path, args: Any) -> ExitCode:
+    display = Display.of(args.tz)
     store = open_store(root)
     try:
         problem = find_problem(store, args.fingerprint)
         events = events_of(store, problem["id"])
     finally:
         store.close()
-    sys.stdout.write(CARD_REPORTERS[args.output_format](problem, events))
+    sys.stdout.write(CARD_REPORTERS[args.output_format](problem, events, display))
     return ExitCode.OK
 
 
@@ -68,6 +71,7 @@ def change(root: Path, args: Any, now: datetime) -> ExitCode:
     until = None
     if status == "muted":
         until = args.until or now + (args.for_ or timedelta(hours=1))
+    display = Display.of(args.tz)
     store = open_store(root)
     try:
         problem = act(
@@ -75,6 +79,6 @@ def change(root: Path, args: Any, now: datetime) -> ExitCode:
         )
     finally:
         store.close()
-    after = f" until {until.isoformat()}" if until else ""
+    after = f" until {display.time(until)}" if until else ""
     print(f"{problem['fingerprint']} {problem['check']} {problem['subject']}: {problem['status']} -> {status}{after}")
     return ExitCode.OK

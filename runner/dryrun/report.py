@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from runner.display import Display
 from runner.dryrun.exclusions import LABELS, REASONS, Tally
 from runner.dryrun.figures import Distribution, ElementFigures, Figures
 from runner.engine.campaign import Campaign
@@ -117,19 +118,20 @@ def recorded(run: DryRun) -> dict[str, Any]:
     }
 
 
-def json_report(run: DryRun) -> str:
+def json_report(run: DryRun, verbosity: str = "normal", display: Display | None = None) -> str:
     return json.dumps(document(run), ensure_ascii=False, indent=2) + "\n"
 
 
 # -- text ------------------------------------------------------------------------------------
 
 
-def text_report(run: DryRun) -> str:
+def text_report(run: DryRun, verbosity: str = "normal", display: Display | None = None) -> str:
+    """The figures, then the launch gate as `check` prints it (failures and a summary; -v every verdict)."""
     campaign, figures = run.campaign, run.figures
-    local = run.now.astimezone(campaign.zone)
+    display = display or Display()
     lines = [
         f"Dry run of {campaign.id} ({campaign.document.rel}) for {campaign.today(run.now).isoformat()}",
-        f"as of {local:%Y-%m-%d %H:%M} {campaign.zone}; nothing is launched"
+        f"as of {display.time(run.now)} (campaign zone {campaign.zone}); nothing is launched"
         + ("" if run.test_launch else " and nothing is written"),
         "",
     ]
@@ -143,7 +145,7 @@ def text_report(run: DryRun) -> str:
         if figures.notes:
             lines += ["Notes", *(f"  - {note}" for note in figures.notes), ""]
     lines.append("Launch gate")
-    text = "\n".join(lines) + "\n" + results_text(run.gate)
+    text = "\n".join(lines) + "\n" + results_text(run.gate, verbosity, display)
     if run.test_launch:
         text += f"Recorded as test launch {run.test_launch}\n"
     return text
@@ -263,4 +265,4 @@ def _overlaps(tally: Tally) -> str:
     return ", ".join(f"{' and '.join(LABELS[r] for r in key.split('+'))}: {_n(n)}" for key, n in tally.overlaps.items())
 
 
-REPORTERS: Mapping[str, Callable[[DryRun], str]] = {"text": text_report, "json": json_report}
+REPORTERS: Mapping[str, Callable[[DryRun, str, Display | None], str]] = {"text": text_report, "json": json_report}
