@@ -101,13 +101,15 @@ class Display:
         rows: Sequence[Sequence[str]],
         free: Sequence[int],
         tones: Sequence[tuple[int, str]] = (),
+        right: Sequence[int] = (),
+        indent: int = 0,
     ) -> list[str]:
-        """Rows in columns two spaces apart, fitting :attr:`width`: the widest of the ``free``
-        columns (indexes of free text) is cut first, down to :data:`NARROWEST` characters.
-        ``tones`` gives, per row, the column to paint and its tone.
+        """Rows in columns two spaces apart, ``indent`` spaces in, fitting the terminal: the widest of
+        the ``free`` columns (indexes of free text) is cut first, down to :data:`NARROWEST` characters.
+        ``tones`` gives, per row, the column to paint and its tone; ``right`` the right-aligned columns.
         """
         widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-        while self.columns and sum(widths) + 2 * (len(widths) - 1) > self.columns:
+        while self.columns and indent + sum(widths) + 2 * (len(widths) - 1) > self.columns:
             widest = max(free, key=lambda index: widths[index])
             if widths[widest] <= NARROWEST:
                 break
@@ -117,12 +119,14 @@ class Display:
 
         def cell(number: int, index: int, text: str) -> str:
             shown = fit(text, widths[index])
+            if index in right:
+                shown = shown.rjust(widths[index])
             padded = shown if index == last else f"{shown:<{widths[index]}}"
             column, tone = painted.get(number, (-1, ""))
             return self.paint(shown, tone) + padded[len(shown) :] if column == index else padded
 
         return [
-            "  ".join(cell(number, i, text) for i, text in enumerate(row)).rstrip()
+            " " * indent + "  ".join(cell(number, i, text) for i, text in enumerate(row)).rstrip()
             for number, row in enumerate((header, *rows))
         ]
 

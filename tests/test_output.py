@@ -256,3 +256,18 @@ def test_problems_list_on_a_terminal_fits_it_shows_the_title_and_colours_the_sev
     piped = run_cli("problems", "list", env=demo_env).stdout.splitlines()
     assert not any("…" in line for line in piped)  # a pipe gets whole rows
     assert any("Promo-code pool running dry" in line for line in piped)
+
+
+def test_dry_run_tables_fit_the_terminal(demo_env: dict[str, str]) -> None:
+    done = run_cli("dry-run", "churn_reactivation", "--now", LAUNCH_DAY, env={**demo_env, "COLUMNS": "80"})
+    lines = done.stdout.splitlines()
+    gate = lines.index("Launch gate")
+    assert max(len(line) for line in lines[gate:]) <= 80
+    exclusions = lines.index("Exclusions by reason (customers of today's target groups; each customer once)")
+    assert lines[exclusions + 1 : exclusions + 5] == [
+        "  REASON                  CUSTOMERS  WHY                       ELEMENTS",
+        "  customer type mismatch         40  customer_type is not 'r…  comeback_email 40",
+        "  dedup window                   30  reached by this campaig…  comeback_email 30",
+        "  empty attributes                0  a message prepared toda…",
+    ]
+    assert "FAIL problem  gate.dedup_window  churn_reactivation  observed 30  expected <= 0" in lines

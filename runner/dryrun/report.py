@@ -138,10 +138,10 @@ def text_report(run: DryRun, verbosity: str = "normal", display: Display | None 
     if figures is None:
         lines += [f"Figures: could not be computed: {run.error}", ""]
     else:
-        lines += _elements(figures)
-        lines += _channels(figures)
+        lines += _elements(figures, display)
+        lines += _channels(figures, display)
         lines += _bonus(figures)
-        lines += _exclusions(figures)
+        lines += _exclusions(figures, display)
         if figures.notes:
             lines += ["Notes", *(f"  - {note}" for note in figures.notes), ""]
     lines.append("Launch gate")
@@ -159,16 +159,14 @@ def _n(value: Decimal | int | None) -> str:
     return f"{int(value):,}"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
-    widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
-    out = []
-    for row in (headers, *rows):
-        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
-        out.append("  " + "  ".join(cells).rstrip())
-    return out
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int], free: Sequence[int], display: Display
+) -> list[str]:
+    """A table two spaces in, its ``free`` (text) columns cut to fit the terminal."""
+    return display.table(headers, rows, free=free, right=sorted(right), indent=2)
 
 
-def _elements(figures: Figures) -> list[str]:
+def _elements(figures: Figures, display: Display) -> list[str]:
     if not figures.elements:
         return ["Elements: no send or bonus elements", ""]
     rows = [
@@ -185,10 +183,10 @@ def _elements(figures: Figures) -> list[str]:
         for e in figures.elements
     ]
     headers = ["ELEMENT", "TYPE", "CHANNEL", "MAX CLIENTS", "AUDIENCE", "EXCLUDED", "FINAL", "MESSAGES TODAY"]
-    return ["Elements (today's target groups)", *_table(headers, rows, {3, 4, 5, 6, 7}), ""]
+    return ["Elements (today's target groups)", *_table(headers, rows, {3, 4, 5, 6, 7}, (0,), display), ""]
 
 
-def _channels(figures: Figures) -> list[str]:
+def _channels(figures: Figures, display: Display) -> list[str]:
     channels = figures.channels()
     if not channels:
         return ["Messages per channel: no send elements", ""]
@@ -198,7 +196,7 @@ def _channels(figures: Figures) -> list[str]:
     ]
     return [
         "Messages per channel",
-        *_table(["CHANNEL", "MESSAGES", "AUDIENCE", "EXCLUDED", "ELEMENTS"], rows, {1, 2, 3}),
+        *_table(["CHANNEL", "MESSAGES", "AUDIENCE", "EXCLUDED", "ELEMENTS"], rows, {1, 2, 3}, (4,), display),
         "",
     ]
 
@@ -234,7 +232,7 @@ def _buckets(distribution: Distribution) -> str:
     return "; ".join(parts)
 
 
-def _exclusions(figures: Figures) -> list[str]:
+def _exclusions(figures: Figures, display: Display) -> list[str]:
     overall = figures.overall
     explain = {
         "type_mismatch": f"customer_type is not {figures.customer_type!r}",
@@ -251,7 +249,7 @@ def _exclusions(figures: Figures) -> list[str]:
         rows.append([LABELS[reason], _n(overall.reasons[reason]), explain[reason], per_element])
     lines = [
         "Exclusions by reason (customers of today's target groups; each customer once)",
-        *_table(["REASON", "CUSTOMERS", "WHY", "ELEMENTS"], rows, {1}),
+        *_table(["REASON", "CUSTOMERS", "WHY", "ELEMENTS"], rows, {1}, (2, 3), display),
         f"  overlapping reasons: {_overlaps(overall)}",
         f"  excluded: {_n(overall.excluded)} of {_n(overall.audience)} customers; {_n(overall.final)} remain",
         "",
