@@ -271,3 +271,21 @@ def test_dry_run_tables_fit_the_terminal(demo_env: dict[str, str]) -> None:
         "  empty attributes                0  a message prepared toda…",
     ]
     assert "FAIL problem  gate.dedup_window  churn_reactivation  observed 30  expected <= 0" in lines
+
+
+def test_the_problem_card_writes_its_times_in_the_display_zone_and_colours_the_severity() -> None:
+    from runner.reporters.problems import card_text
+
+    problem = {
+        "title": "Promo-code pool running dry", "severity": "warning", "status": "open", "fingerprint": "f" * 16,
+        "check": "monitor.promo_pool_low", "subject": "WELCOME10", "localization": "promo_pool", "campaign": None,
+        "owner": None, "link": None, "source": None, "cause": "37 codes left", "hint": "load codes", "observed": 37,
+        "expected": ">= 100", "first_seen": "2026-12-01T08:00:00+00:00", "last_seen": "2026-12-01T08:00:00+00:00",
+        "occurrences": 1234, "regressions": 0, "acknowledged_by": None, "muted_until": None, "samples": [],
+    }  # fmt: skip
+    events = [{"at": "2026-12-01T08:00:00+00:00", "kind": "opened", "actor": None, "severity": "warning", "note": None}]
+    card = card_text(problem, events, Display(display_zone("Europe/Moscow"), colour=True)).splitlines()
+    assert card[0] == "\033[1mPromo-code pool running dry\033[0m  [\033[33mwarning\033[0m, open]"
+    assert "  first seen    2026-12-01 11:00 +03:00" in card
+    assert "  occurrences   1,234 (regressions: 0)" in card
+    assert card[-1] == "    2026-12-01 11:00 +03:00  opened (warning)"
