@@ -31,6 +31,7 @@ def actor(given: str | None) -> str:
 
 
 def list_(root: Path, args: Any, now: datetime) -> ExitCode:
+    display = Display.of(args.tz)
     statuses = STATUSES if "all" in args.status else tuple(args.status) if args.status else UNRESOLVED
     filters = ProblemFilter(
         statuses=statuses,
@@ -44,7 +45,6 @@ def list_(root: Path, args: Any, now: datetime) -> ExitCode:
         min_occurrences=args.min_occurrences,
         min_regressions=args.min_regressions,
     )
-    display = Display.of(args.tz)
     store = open_store(root)
     try:
         found, total = list_problems(store, filters, args.limit or None)
@@ -55,23 +55,23 @@ def list_(root: Path, args: Any, now: datetime) -> ExitCode:
 
 
 def show(root: Path, args: Any) -> ExitCode:
-    display = Display.of(args.tz)
     store = open_store(root)
     try:
         problem = find_problem(store, args.fingerprint)
         events = events_of(store, problem["id"])
     finally:
         store.close()
+    display = Display.of(args.tz)
     sys.stdout.write(CARD_REPORTERS[args.output_format](problem, events, display))
     return ExitCode.OK
 
 
 def change(root: Path, args: Any, now: datetime) -> ExitCode:
+    display = Display.of(args.tz)  # an unknown zone is refused before anything changes
     status = {"ack": "acknowledged", "mute": "muted", "resolve": "resolved"}[args.action]
     until = None
     if status == "muted":
         until = args.until or now + (args.for_ or timedelta(hours=1))
-    display = Display.of(args.tz)
     store = open_store(root)
     try:
         problem = act(
