@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from runner.display import Display
 from runner.dryrun.exclusions import LABELS, REASONS, Tally
@@ -263,4 +263,8 @@ def _overlaps(tally: Tally) -> str:
     return ", ".join(f"{' and '.join(LABELS[r] for r in key.split('+'))}: {_n(n)}" for key, n in tally.overlaps.items())
 
 
-REPORTERS: Mapping[str, Callable[[DryRun, str, Display | None], str]] = {"text": text_report, "json": json_report}
+class Reporter(Protocol):
+    def __call__(self, run: DryRun, verbosity: str = "normal", display: Display | None = None) -> str: ...
+
+
+REPORTERS: Mapping[str, Reporter] = {"text": text_report, "json": json_report}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from runner.display import Display, count
 
@@ -87,7 +87,11 @@ def list_csv(problems: Sequence[dict[str, Any]], total: int, display: Display | 
     return buffer.getvalue()
 
 
-LIST_REPORTERS: dict[str, Callable[[Sequence[dict[str, Any]], int, Display | None], str]] = {
+class ListReporter(Protocol):
+    def __call__(self, problems: Sequence[dict[str, Any]], total: int, display: Display | None = None) -> str: ...
+
+
+LIST_REPORTERS: dict[str, ListReporter] = {
     "text": list_text,
     "json": list_json,
     "csv": list_csv,
@@ -137,7 +141,13 @@ def card_json(problem: dict[str, Any], events: Sequence[dict[str, Any]], display
     return json.dumps({**card, "events": list(events)}, ensure_ascii=False, indent=2) + "\n"
 
 
-CARD_REPORTERS: dict[str, Callable[[dict[str, Any], Sequence[dict[str, Any]], Display | None], str]] = {
+class CardReporter(Protocol):
+    def __call__(
+        self, problem: dict[str, Any], events: Sequence[dict[str, Any]], display: Display | None = None
+    ) -> str: ...
+
+
+CARD_REPORTERS: dict[str, CardReporter] = {
     "text": card_text,
     "json": card_json,
 }

@@ -6,8 +6,8 @@ import json
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from runner.display import Display, count
 from runner.engine.result import Result, Status
@@ -108,7 +108,11 @@ def json_report(results: Sequence[Result], verbosity: str = "normal", display: D
     return json.dumps([result.to_json() for result in results], ensure_ascii=False, indent=2) + "\n"
 
 
-RESULT_REPORTERS: dict[str, Callable[[Sequence[Result], str, Display | None], str]] = {
+class ResultReporter(Protocol):
+    def __call__(self, results: Sequence[Result], verbosity: str = "normal", display: Display | None = None) -> str: ...
+
+
+RESULT_REPORTERS: dict[str, ResultReporter] = {
     "text": text,
     "json": json_report,
 }
