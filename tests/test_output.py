@@ -289,3 +289,9 @@ def test_the_problem_card_writes_its_times_in_the_display_zone_and_colours_the_s
     assert "  first seen    2026-12-01 11:00 +03:00" in card
     assert "  occurrences   1,234 (regressions: 0)" in card
     assert card[-1] == "    2026-12-01 11:00 +03:00  opened (warning)"
+
+
+def test_a_long_word_is_never_split() -> None:
+    url = "https://wiki.example.com/" + "x" * 80
+    long = Result("c.fail", "s", Severity.PROBLEM, "m", Status.FAIL, "Broken", cause=f"see {url}")
+    assert text([long], display=Display(columns=60)).splitlines()[1:3] == [" " * 14 + "Broken: see", " " * 14 + url]

@@ -77,7 +77,9 @@ def _bound(expected: str) -> str:
 def _wrapped(line: str, width: int) -> list[str]:
     if len(line) <= width:
         return [line]
-    return textwrap.wrap(line, width, subsequent_indent=_INDENT, break_on_hyphens=False, drop_whitespace=True) or [line]
+    # words are never split: a path, URL or SQL fragment stays whole (and copyable) on its line
+    wrapped = textwrap.wrap(line, width, subsequent_indent=_INDENT, break_long_words=False, break_on_hyphens=False)
+    return wrapped or [line]
 
 
 def summary(results: Sequence[Result], display: Display | None = None) -> str:
