@@ -235,10 +235,12 @@ def _problems_parser(commands: Any) -> None:
     listing.add_argument("--limit", type=int, default=200, metavar="N", help="at most N problems (0: all; default 200)")
     listing.add_argument("--format", dest="output_format", choices=("text", "json", "csv"), default="text")
     listing.add_argument("--now", type=_moment, default=None, metavar="ISO", help="ages as of this moment")
+    _tz_option(listing)
 
     show = actions.add_parser("show", help="the whole card of one problem, with its events")
     show.add_argument("fingerprint", help="the fingerprint, or its first characters")
     show.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
+    _tz_option(show)
 
     for name, help_text in (
         ("ack", "acknowledge: somebody is on it (still counted, no reminders)"),
@@ -250,6 +252,7 @@ def _problems_parser(commands: Any) -> None:
         action.add_argument("--by", metavar="NAME", help="who (default: CAMPAIGN_GUARD_USER or the login name)")
         action.add_argument("--note", metavar="TEXT", help="why")
         action.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
+        _tz_option(action)
         if name == "mute":
             until = action.add_mutually_exclusive_group()
             until.add_argument("--until", type=_moment, metavar="ISO", help="mute until this moment")
@@ -301,6 +304,7 @@ def _notify_parsers(commands: Any) -> None:
     )
     notify.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     notify.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
+    _tz_option(notify)
 
     route = commands.add_parser(
         "route",
@@ -336,7 +340,9 @@ def _outbound_parser(commands: Any) -> None:
     for action in (stop, start):
         action.add_argument("--by", metavar="NAME", help="who (default: CAMPAIGN_GUARD_USER or the login name)")
         action.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
-    actions.add_parser("status", help="running or stopped (exit 1 while stopped: a gate for a CRM's sender)")
+    status = actions.add_parser("status", help="running or stopped (exit 1 while stopped: a gate for a CRM's sender)")
+    for action in (stop, start, status):
+        _tz_option(action)
 
 
 def _review_parser(commands: Any) -> None:
@@ -396,10 +402,33 @@ def _sources_parser(commands: Any) -> None:
     )
 
 
+def _tz_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        default=None,
+        help="show times in this IANA zone (default: CAMPAIGN_GUARD_TZ, else the system zone)",
+    )
+
+
 def _result_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", dest="output_format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const="verbose",
+        default="normal",
+        help="text: every result, passes too (default: the failures and a summary)",
+    )
+    verbosity.add_argument(
+        "-q", "--quiet", dest="verbosity", action="store_const", const="quiet", help="text: only the summary"
+    )
+    _tz_option(parser)
     parser.add_argument("--strict", action="store_true", help="exit 2 when there are warnings but no problems")
     parser.add_argument(
         "--now", type=_moment, default=None, metavar="ISO", help="evaluate as of this moment (default: now)"
@@ -435,7 +464,15 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "check":
             from runner.commands import check
 
-            return check.run(args.root, args.campaign, output_format=args.output_format, strict=args.strict, now=now)
+            return check.run(
+                args.root,
+                args.campaign,
+                output_format=args.output_format,
+                strict=args.strict,
+                now=now,
+                verbosity=args.verbosity,
+                tz=args.tz,
+            )
         if args.command == "dry-run":
             from runner.commands import dry_run
 
@@ -446,6 +483,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 strict=args.strict,
                 record=args.record,
                 now=now,
+                verbosity=args.verbosity,
+                tz=args.tz,
             )
         if args.command == "run":
             from runner.commands import run
@@ -459,6 +498,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 output_format=args.output_format,
                 strict=args.strict,
                 now=now,
+                verbosity=args.verbosity,
+                tz=args.tz,
             )
         if args.command == "problems":
             from runner.commands import problems
@@ -477,6 +518,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 dry_run=args.dry_run,
                 retry_failed=args.retry_failed,
                 output_format=args.output_format,
+                tz=args.tz,
             )
         if args.command == "route":
             from runner.commands import route

@@ -156,7 +156,7 @@ def test_reading_commands_create_no_store(repo_copy: Path, no_state_url: None) -
         0,
         f"nothing would be sent: no state store yet at {url}, so no problem to notify of\n",
     )
-    check = cli("check", "birthday_bonus", "--now", LAUNCH_DAY)
+    check = cli("check", "birthday_bonus", "-v", "--now", LAUNCH_DAY)
     assert check.returncode == 4 and "gate.outbound_stopped" in check.stdout  # judged without a store
     assert cli("dry-run", "birthday_bonus", "--now", LAUNCH_DAY).returncode == 4
     assert not store.exists()

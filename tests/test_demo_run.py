@@ -88,7 +88,7 @@ def test_check_button_runs_every_gate_check_of_one_campaign(demo_url: str):
 
 
 def test_check_text_shows_observed_expected_and_verdict():
-    done = run_cli("check", "birthday_bonus", "--now", LAUNCH_DAY, env={"CAMPAIGN_GUARD_DEMO_URL": "sqlite://"})
+    done = run_cli("check", "birthday_bonus", "-v", "--now", LAUNCH_DAY, env={"CAMPAIGN_GUARD_DEMO_URL": "sqlite://"})
     # an empty in-memory database: the source answers "no such table" for every check
     assert done.returncode == 4
     lines = done.stdout.splitlines()
@@ -104,9 +104,10 @@ def test_check_text_shows_observed_expected_and_verdict():
         "running",
     ]
     assert "ERROR" in lines[2] and "gate.audience_over_max_clients" in lines[2]
+    unwrapped = " ".join(line.strip() for line in lines)  # long lines wrap at 100 columns in a pipe
     assert (
         "source 'demo': dataset target_group_members -> target_group_members (rules/sources.yaml:15): no such table"
-        in done.stdout
+        in unwrapped
     )
 
 

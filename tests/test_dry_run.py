@@ -322,11 +322,14 @@ def test_exit_codes_follow_check(demo_url: str, repo_copy: Path):
 
 
 def test_text_is_written_for_a_marketer(demo_url: str):
-    done = run_cli("dry-run", "churn_reactivation", "--now", LAUNCH_DAY, env={"CAMPAIGN_GUARD_DEMO_URL": demo_url})
+    env = {"CAMPAIGN_GUARD_DEMO_URL": demo_url, "CAMPAIGN_GUARD_TZ": "Europe/Moscow"}
+    done = run_cli("dry-run", "churn_reactivation", "--now", LAUNCH_DAY, env=env)
     assert done.returncode == 1 and done.stderr == ""
     lines = done.stdout.splitlines()
     assert lines[0] == "Dry run of churn_reactivation (campaigns/churn_reactivation.yaml) for 2026-12-01"
-    assert lines[1] == "as of 2026-12-01 11:00 Europe/Moscow; nothing is launched and nothing is written"
+    assert lines[1] == (
+        "as of 2026-12-01 11:00 +03:00 (campaign zone Europe/Moscow); nothing is launched and nothing is written"
+    )
     sections = [line for line in lines if line and not line.startswith(" ") and line[0].isupper()]
     assert sections[:7] == [
         lines[0],
@@ -426,11 +429,18 @@ def test_record_stores_exactly_one_test_launch_with_the_figures(demo_url: str, s
 
 def test_record_prints_the_id_of_the_test_launch(demo_url: str, store_rows):
     done = run_cli(
-        "dry-run", "welcome_chain", "--record", "--now", LAUNCH_DAY, env={"CAMPAIGN_GUARD_DEMO_URL": demo_url}
+        "dry-run",
+        "welcome_chain",
+        "--record",
+        "--now",
+        LAUNCH_DAY,
+        "--tz",
+        "UTC",
+        env={"CAMPAIGN_GUARD_DEMO_URL": demo_url},
     )
     assert done.returncode == 0
     lines = done.stdout.splitlines()
-    assert lines[1] == "as of 2026-12-01 11:00 Europe/Moscow; nothing is launched"
+    assert lines[1] == "as of 2026-12-01 08:00 UTC (campaign zone Europe/Moscow); nothing is launched"
     (row,) = store_rows("test_launches")
     assert lines[-1] == f"Recorded as test launch {row.id}"
     assert (row.campaign, row.mode) == ("welcome_chain", "test")

@@ -190,3 +190,19 @@ def test_a_message_that_failed_for_good_is_kept_and_sent_after_retry_failed(
     retried = notify(repo, "2026-12-01T11:06:00+03:00", port, "--retry-failed")
     assert retried.stdout.splitlines()[-1] == "1 message(s) sent, 0 to retry, 0 failed"
     assert len(mailbox.messages()) == 1
+
+
+def test_a_held_message_says_until_when_in_the_display_zone(repo: Path) -> None:
+    quiet = SUBSCRIPTIONS + '    quiet_hours: "10:00-12:30"\n'
+    (repo / "rules/subscriptions.yaml").write_text(quiet, encoding="utf-8")
+    done = notify(repo, T, port_of(closed_port()), "--dry-run", "--tz", "Asia/Tokyo")
+    assert (done.returncode, done.stdout.splitlines()) == (
+        0,
+        [
+            "ops_mail: 2 new notification(s)",
+            "ops_mail: held (quiet hours or not a working day: held until 2026-12-01 18:30 +09:00)",
+            "0 message(s) would be sent, 0 to retry, 0 failed (dry run: nothing was stored or sent)",
+        ],
+    )
+    as_json = json.loads(notify(repo, T, port_of(closed_port()), "--dry-run", "--format", "json").stdout)
+    assert as_json["held"] == {"ops_mail": "quiet hours or not a working day: held until 2026-12-01 12:30 MSK"}

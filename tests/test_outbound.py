@@ -49,11 +49,14 @@ def test_stop_fails_every_gate_until_start(demo: tuple[dict[str, str], str]) -> 
         "source 'demo': 1 statement(s) done\noutbound: STOPPED (olga: SMS gateway sends duplicates)\n"
     )
     assert set(switch(url)) == {0}
-    status = run_cli("outbound", "status", env=env)
+    status = run_cli("outbound", "status", env={**env, "CAMPAIGN_GUARD_TZ": "UTC"})
     assert (status.returncode, status.stdout) == (
         1,
         "outbound: STOPPED by olga at 2026-12-01 08:00 UTC: SMS gateway sends duplicates\n",
     )
+    # --tz wins over CAMPAIGN_GUARD_TZ, and the offset is written
+    moscow = run_cli("outbound", "status", "--tz", "Europe/Moscow", env={**env, "CAMPAIGN_GUARD_TZ": "UTC"})
+    assert moscow.stdout == "outbound: STOPPED by olga at 2026-12-01 11:00 +03:00: SMS gateway sends duplicates\n"
 
     check = run_cli("check", "churn_reactivation", "--now", LAUNCH_DAY, "--format", "json", env=env)
     assert check.returncode == 1

@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from runner.display import Display
 from runner.engine.evaluation import Evaluation
 from runner.engine.execute import execute, exit_code
 from runner.engine.plan import find_campaign, gate_tasks
@@ -15,7 +16,17 @@ from runner.repository import Repository
 from runner.store.connect import existing_store
 
 
-def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: datetime) -> ExitCode:
+def run(
+    root: Path,
+    campaign_id: str,
+    *,
+    output_format: str,
+    strict: bool,
+    now: datetime,
+    verbosity: str = "normal",
+    tz: str | None = None,
+) -> ExitCode:
+    display = Display.of(tz)
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
     store = existing_store(root)  # the big red button and the history; reading creates no store
@@ -27,6 +38,6 @@ def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, now: 
         if store is not None:
             store.close()
     if output_format == "text":
-        sys.stdout.write(f"Launch gate of {campaign.id} ({campaign.document.rel}) as of {now:%Y-%m-%d %H:%M %Z}\n")
-    sys.stdout.write(RESULT_REPORTERS[output_format](results))
+        sys.stdout.write(f"Launch gate of {campaign.id} ({campaign.document.rel}) as of {display.time(now)}\n")
+    sys.stdout.write(RESULT_REPORTERS[output_format](results, verbosity, display))
     return exit_code(results, strict=strict)

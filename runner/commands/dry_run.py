@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from runner.adapter import SourceError
+from runner.display import Display
 from runner.dryrun.figures import Figures, compute
 from runner.dryrun.record import record as record_launch
 from runner.dryrun.report import REPORTERS, DryRun, recorded
@@ -24,7 +25,18 @@ from runner.repository import Repository
 from runner.store.connect import existing_store, open_store
 
 
-def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, record: bool, now: datetime) -> ExitCode:
+def run(
+    root: Path,
+    campaign_id: str,
+    *,
+    output_format: str,
+    strict: bool,
+    record: bool,
+    now: datetime,
+    verbosity: str = "normal",
+    tz: str | None = None,
+) -> ExitCode:
+    display = Display.of(tz)
     repo = Repository(root)
     campaign = find_campaign(repo, campaign_id)
     store = open_store(root) if record else existing_store(root)  # only --record writes (and may create it)
@@ -47,7 +59,7 @@ def run(root: Path, campaign_id: str, *, output_format: str, strict: bool, recor
     finally:
         if store is not None:
             store.close()
-    sys.stdout.write(REPORTERS[output_format](dry_run))
+    sys.stdout.write(REPORTERS[output_format](dry_run, verbosity, display))
     if record and figures is None:
         print("campaign-guard: not recorded: the figures could not be computed", file=sys.stderr)
     return code

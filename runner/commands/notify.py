@@ -11,11 +11,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from runner.display import Display, count
 from runner.errors import ExitCode, UsageError
 from runner.notify.channels import send
 from runner.notify.delivery import Delivered, deliver
 from runner.notify.matching import campaign_facts
-from runner.notify.planner import Planned, plan
+from runner.notify.planner import HELD, Planned, plan
 from runner.notify.render import render_for
 from runner.notify.subscriptions import load_subscriptions
 from runner.repository import Repository
@@ -57,7 +58,10 @@ def notify(
     return planned, deliver(store, now, send), list(due)
 
 
-def run(root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_format: str) -> ExitCode:
+def run(
+    root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_format: str, tz: str | None = None
+) -> ExitCode:
+    display = Display.of(tz)
     repo = Repository(root)
     invalid = repo.invalid("subscriptions")
     if invalid:
@@ -77,7 +81,7 @@ def run(root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_
     if output_format == "json":
         sys.stdout.write(json.dumps(_report(planned, delivered, due, dry_run), ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(_text(planned, delivered, due, dry_run))
+        sys.stdout.write(_text(planned, delivered, due, dry_run, display))
     if entries:
         return ExitCode.CONFIG_ERROR  # a subscription silently missing is worse than a failed delivery
     return ExitCode.SOURCE_ERROR if delivered.retrying or delivered.failed else ExitCode.OK
@@ -118,14 +122,15 @@ def _status(message_id: int, delivered: Delivered, dry_run: bool) -> str:
     return "pending"
 
 
-def _text(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool) -> str:
+def _text(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool, display: Display) -> str:
     lines = []
-    for name, count in sorted(planned.matched.items()):
-        lines.append(f"{name}: {count} new notification(s)")
+    for name, matched in sorted(planned.matched.items()):
+        lines.append(f"{name}: {count(matched)} new notification(s)")
     for name, why in sorted(planned.held.items()):
-        lines.append(f"{name}: held ({why})")
+        until = planned.held_until.get(name)
+        lines.append(f"{name}: held ({f'{HELD} {display.time(until)}' if until else why})")
     for row in due:
-        more = f" (+{row.more} summarised)" if row.more else ""
+        more = f" (+{count(row.more)} summarised)" if row.more else ""
         lines.append(
             f"#{row.id} {row.subscription} {row.kind} via {row.channel}: {row.subject}{more} - "
             f"{_status(row.id, delivered, dry_run)}"
@@ -133,7 +138,7 @@ def _text(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool)
     verb = "would be sent" if dry_run else "sent"
     sent = len(due) if dry_run else len(delivered.sent)
     lines.append(
-        f"{sent} message(s) {verb}, {len(delivered.retrying)} to retry, {len(delivered.failed)} failed"
-        + (" (dry run: nothing was stored or sent)" if dry_run else "")
+        f"{count(sent)} message(s) {verb}, {count(len(delivered.retrying))} to retry, "
+        f"{count(len(delivered.failed))} failed" + (" (dry run: nothing was stored or sent)" if dry_run else "")
     )
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from typing import Any
 from runner.adapter import SourceError, open_adapter
 from runner.builtin.system import OUTBOUND_STOP
 from runner.commands.problems import actor
+from runner.display import Display
 from runner.engine.result import Result, Status
 from runner.errors import ExitCode
 from runner.repository import Repository
@@ -28,8 +29,9 @@ SUBJECT = "outbound"
 
 
 def run(root: Path, args: Any, now: datetime) -> ExitCode:
+    display = Display.of(args.tz)
     if args.action == "status":
-        return _status(root)
+        return _status(root, display)
     repo = Repository(root)
     store = open_store(root)
     try:
@@ -38,7 +40,7 @@ def run(root: Path, args: Any, now: datetime) -> ExitCode:
         store.close()
 
 
-def _status(root: Path) -> ExitCode:
+def _status(root: Path, display: Display) -> ExitCode:
     """Exit 0 only when the store says outbound runs: no store yet is unknown (exit 4), never "running"."""
     store = existing_store(root)
     if store is None:
@@ -54,7 +56,7 @@ def _status(root: Path) -> ExitCode:
     if stop is None:
         print("outbound: running")
         return ExitCode.OK
-    print(f"outbound: STOPPED by {stop.actor} at {stop.at:%Y-%m-%d %H:%M} UTC: {stop.reason}")
+    print(f"outbound: STOPPED by {stop.actor} at {display.time(stop.at)}: {stop.reason}")
     return ExitCode.PROBLEMS
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from runner.display import Display
 from runner.errors import ExitCode, UsageError
 from runner.reporters.problems import CARD_REPORTERS, LIST_REPORTERS
 from runner.store.actions import act
@@ -30,6 +31,7 @@ def actor(given: str | None) -> str:
 
 
 def list_(root: Path, args: Any, now: datetime) -> ExitCode:
+    display = Display.of(args.tz)
     statuses = STATUSES if "all" in args.status else tuple(args.status) if args.status else UNRESOLVED
     filters = ProblemFilter(
         statuses=statuses,
@@ -54,7 +56,7 @@ def list_(root: Path, args: Any, now: datetime) -> ExitCode:
         found, total = list_problems(store, filters, args.limit or None)
     finally:
         store.close()
-    sys.stdout.write(LIST_REPORTERS[args.output_format](found, total))
+    sys.stdout.write(LIST_REPORTERS[args.output_format](found, total, display))
     return ExitCode.OK
 
 
@@ -73,11 +75,13 @@ def show(root: Path, args: Any) -> ExitCode:
         events = events_of(store, problem["id"])
     finally:
         store.close()
-    sys.stdout.write(CARD_REPORTERS[args.output_format](problem, events))
+    display = Display.of(args.tz)
+    sys.stdout.write(CARD_REPORTERS[args.output_format](problem, events, display))
     return ExitCode.OK
 
 
 def change(root: Path, args: Any, now: datetime) -> ExitCode:
+    display = Display.of(args.tz)  # an unknown zone is refused before anything changes
     status = {"ack": "acknowledged", "mute": "muted", "resolve": "resolved"}[args.action]
     until = None
     if status == "muted":
@@ -89,6 +93,6 @@ def change(root: Path, args: Any, now: datetime) -> ExitCode:
         )
     finally:
         store.close()
-    after = f" until {until.isoformat()}" if until else ""
+    after = f" until {display.time(until)}" if until else ""
     print(f"{problem['fingerprint']} {problem['check']} {problem['subject']}: {problem['status']} -> {status}{after}")
     return ExitCode.OK

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from runner.builtin.system import check_health, source_health
+from runner.display import Display, count
 from runner.engine.evaluation import Evaluation
 from runner.engine.execute import evaluate_each
 from runner.engine.plan import Task, run_tasks
@@ -35,7 +36,10 @@ def run(
     output_format: str,
     strict: bool,
     now: datetime,
+    verbosity: str = "normal",
+    tz: str | None = None,
 ) -> ExitCode:
+    display = Display.of(tz)
     repo = Repository(root)
     tasks = run_tasks(repo, now, checks)
     store = open_store(root)
@@ -56,9 +60,12 @@ def run(
         undelivered = _notify(store, repo, now) if then_notify else 0
     finally:
         store.close()
-    sys.stdout.write(RESULT_REPORTERS[output_format](evaluated))
-    made = ", ".join(f"{count} {kind}" for kind, count in sorted(changes.items())) or "no changes"
-    footer = f"Problems: {made}; open now: {problems} problems, {warnings} warnings (campaign-guard problems list)\n"
+    sys.stdout.write(RESULT_REPORTERS[output_format](evaluated, verbosity, display))
+    made = ", ".join(f"{count(n)} {kind}" for kind, n in sorted(changes.items())) or "no changes"
+    footer = (
+        f"Problems: {made}; open now: {count(problems)} problems, {count(warnings)} warnings"
+        " (campaign-guard problems list)\n"
+    )
     if output_format == "text":  # JSON stays a list of results; the store answers the rest
         sys.stdout.write(footer)
     read = (*RUN_KINDS, *(["subscriptions"] if then_notify else []))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
+from runner.display import Display
 from runner.dryrun.exclusions import LABELS, REASONS, Tally
 from runner.dryrun.figures import Distribution, ElementFigures, Figures
 from runner.engine.campaign import Campaign
@@ -117,33 +118,34 @@ def recorded(run: DryRun) -> dict[str, Any]:
     }
 
 
-def json_report(run: DryRun) -> str:
+def json_report(run: DryRun, verbosity: str = "normal", display: Display | None = None) -> str:
     return json.dumps(document(run), ensure_ascii=False, indent=2) + "\n"
 
 
 # -- text ------------------------------------------------------------------------------------
 
 
-def text_report(run: DryRun) -> str:
+def text_report(run: DryRun, verbosity: str = "normal", display: Display | None = None) -> str:
+    """The figures, then the launch gate as `check` prints it (failures and a summary; -v every verdict)."""
     campaign, figures = run.campaign, run.figures
-    local = run.now.astimezone(campaign.zone)
+    display = display or Display()
     lines = [
         f"Dry run of {campaign.id} ({campaign.document.rel}) for {campaign.today(run.now).isoformat()}",
-        f"as of {local:%Y-%m-%d %H:%M} {campaign.zone}; nothing is launched"
+        f"as of {display.time(run.now)} (campaign zone {campaign.zone}); nothing is launched"
         + ("" if run.test_launch else " and nothing is written"),
         "",
     ]
     if figures is None:
         lines += [f"Figures: could not be computed: {run.error}", ""]
     else:
-        lines += _elements(figures)
-        lines += _channels(figures)
+        lines += _elements(figures, display)
+        lines += _channels(figures, display)
         lines += _bonus(figures)
-        lines += _exclusions(figures)
+        lines += _exclusions(figures, display)
         if figures.notes:
             lines += ["Notes", *(f"  - {note}" for note in figures.notes), ""]
     lines.append("Launch gate")
-    text = "\n".join(lines) + "\n" + results_text(run.gate)
+    text = "\n".join(lines) + "\n" + results_text(run.gate, verbosity, display)
     if run.test_launch:
         text += f"Recorded as test launch {run.test_launch}\n"
     return text
@@ -157,16 +159,14 @@ def _n(value: Decimal | int | None) -> str:
     return f"{int(value):,}"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
-    widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
-    out = []
-    for row in (headers, *rows):
-        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
-        out.append("  " + "  ".join(cells).rstrip())
-    return out
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int], free: Sequence[int], display: Display
+) -> list[str]:
+    """A table two spaces in, its ``free`` (text) columns cut to fit the terminal."""
+    return display.table(headers, rows, free=free, right=sorted(right), indent=2)
 
 
-def _elements(figures: Figures) -> list[str]:
+def _elements(figures: Figures, display: Display) -> list[str]:
     if not figures.elements:
         return ["Elements: no send or bonus elements", ""]
     rows = [
@@ -183,10 +183,10 @@ def _elements(figures: Figures) -> list[str]:
         for e in figures.elements
     ]
     headers = ["ELEMENT", "TYPE", "CHANNEL", "MAX CLIENTS", "AUDIENCE", "EXCLUDED", "FINAL", "MESSAGES TODAY"]
-    return ["Elements (today's target groups)", *_table(headers, rows, {3, 4, 5, 6, 7}), ""]
+    return ["Elements (today's target groups)", *_table(headers, rows, {3, 4, 5, 6, 7}, (0,), display), ""]
 
 
-def _channels(figures: Figures) -> list[str]:
+def _channels(figures: Figures, display: Display) -> list[str]:
     channels = figures.channels()
     if not channels:
         return ["Messages per channel: no send elements", ""]
@@ -196,7 +196,7 @@ def _channels(figures: Figures) -> list[str]:
     ]
     return [
         "Messages per channel",
-        *_table(["CHANNEL", "MESSAGES", "AUDIENCE", "EXCLUDED", "ELEMENTS"], rows, {1, 2, 3}),
+        *_table(["CHANNEL", "MESSAGES", "AUDIENCE", "EXCLUDED", "ELEMENTS"], rows, {1, 2, 3}, (4,), display),
         "",
     ]
 
@@ -232,7 +232,7 @@ def _buckets(distribution: Distribution) -> str:
     return "; ".join(parts)
 
 
-def _exclusions(figures: Figures) -> list[str]:
+def _exclusions(figures: Figures, display: Display) -> list[str]:
     overall = figures.overall
     explain = {
         "type_mismatch": f"customer_type is not {figures.customer_type!r}",
@@ -249,7 +249,7 @@ def _exclusions(figures: Figures) -> list[str]:
         rows.append([LABELS[reason], _n(overall.reasons[reason]), explain[reason], per_element])
     lines = [
         "Exclusions by reason (customers of today's target groups; each customer once)",
-        *_table(["REASON", "CUSTOMERS", "WHY", "ELEMENTS"], rows, {1}),
+        *_table(["REASON", "CUSTOMERS", "WHY", "ELEMENTS"], rows, {1}, (2, 3), display),
         f"  overlapping reasons: {_overlaps(overall)}",
         f"  excluded: {_n(overall.excluded)} of {_n(overall.audience)} customers; {_n(overall.final)} remain",
         "",
@@ -263,4 +263,8 @@ def _overlaps(tally: Tally) -> str:
     return ", ".join(f"{' and '.join(LABELS[r] for r in key.split('+'))}: {_n(n)}" for key, n in tally.overlaps.items())
 
 
-REPORTERS: Mapping[str, Callable[[DryRun], str]] = {"text": text_report, "json": json_report}
+class Reporter(Protocol):
+    def __call__(self, run: DryRun, verbosity: str = "normal", display: Display | None = None) -> str: ...
+
+
+REPORTERS: Mapping[str, Reporter] = {"text": text_report, "json": json_report}

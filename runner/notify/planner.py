@@ -29,6 +29,7 @@ from runner.store.tables import notifications, notify_state, outbox, problem_eve
 
 NOTIFIED_EVENTS = ("opened", "reopened", "escalated", "resolved")
 NEW_SUBSCRIPTION_LOOKBACK = timedelta(days=1)
+HELD = "quiet hours or not a working day: held until"
 Renderer = Callable[[Subscription, Message], Rendered]
 
 
@@ -38,6 +39,7 @@ class Planned:
 
     matched: dict[str, int] = field(default_factory=dict)  # subscription -> new notifications
     held: dict[str, str] = field(default_factory=dict)  # subscription -> why its messages wait
+    held_until: dict[str, datetime] = field(default_factory=dict)  # subscription -> until when (quiet hours)
     messages: list[int] = field(default_factory=list)  # new outbox ids
 
 
@@ -464,7 +466,8 @@ def _batch(batching: _Batching, sub: Subscription) -> None:
     now, planned = batching.now, batching.planned
     held = held_until(sub, now, immediate=True)
     if held is not None:
-        planned.held[sub.name] = f"quiet hours or not a working day: held until {held:%Y-%m-%d %H:%M %Z}"
+        planned.held[sub.name] = f"{HELD} {held:%Y-%m-%d %H:%M %Z}"
+        planned.held_until[sub.name] = held
         return
     groups: dict[tuple[tuple[str, str], ...], list[_Row]] = {}
     for row in ready:

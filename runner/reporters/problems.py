@@ -6,7 +6,9 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from runner.display import Display, count
 
 # the fields of `problems list --format json|csv`, in this order
 LIST_FIELDS = (
@@ -39,27 +41,42 @@ def _listed(problem: dict[str, Any]) -> dict[str, Any]:
     return {key: problem[key] for key in LIST_FIELDS}
 
 
-def list_text(problems: Sequence[dict[str, Any]], total: int) -> str:
+# the free-text columns of the table (title, check, subject), cut with "…" widest first to fit the terminal
+_FREE = (5, 6, 7)
+
+
+def list_text(problems: Sequence[dict[str, Any]], total: int, display: Display | None = None) -> str:
+    """One row per problem, as wide as the terminal: title, check and subject give way first."""
     if not problems:
         return "No problems match.\n"
-    lines = [f"{'FINGERPRINT':<17}{'SEVERITY':<9}{'STATUS':<13}{'SEEN':>5}  {'LAST SEEN':<17}{'CHECK':<36}SUBJECT"]
-    for p in problems:
-        status = p["status"] + ("!" if p["regressions"] else "")
-        last = (p["last_seen"] or "")[:16].replace("T", " ")
-        lines.append(
-            f"{p['fingerprint']:<17}{p['severity']:<9}{status:<13}{p['occurrences']:>5}  {last:<17}"
-            f"{p['check']:<36}{p['subject']}"
-        )
-    shown = f"{len(problems)} of {total} problems" if total > len(problems) else f"{total} problems"
-    lines.append(f"{shown} ('!' marks a regression; campaign-guard problems show FINGERPRINT for the card)")
+    display = display or Display()
+    seen = [count(p["occurrences"]) for p in problems]
+    digits = max(len("SEEN"), *(len(n) for n in seen))
+    header = ["FINGERPRINT", "SEVERITY", "STATUS", "SEEN".rjust(digits), "LAST SEEN", "TITLE", "CHECK", "SUBJECT"]
+    rows = [
+        [
+            p["fingerprint"],
+            p["severity"],
+            p["status"] + ("!" if p["regressions"] else ""),
+            n.rjust(digits),
+            display.time(p["last_seen"]),
+            p["title"],
+            p["check"],
+            p["subject"],
+        ]
+        for p, n in zip(problems, seen, strict=True)
+    ]
+    lines = display.table(header, rows, free=_FREE, tones=[(1, p["severity"]) for p in problems])
+    shown = f"{count(len(problems))} of {count(total)}" if total > len(problems) else count(total)
+    lines.append(f"{shown} problems ('!' marks a regression; campaign-guard problems show FINGERPRINT for the card)")
     return "\n".join(lines) + "\n"
 
 
-def list_json(problems: Sequence[dict[str, Any]], total: int) -> str:
+def list_json(problems: Sequence[dict[str, Any]], total: int, display: Display | None = None) -> str:
     return json.dumps([_listed(p) for p in problems], ensure_ascii=False, indent=2) + "\n"
 
 
-def list_csv(problems: Sequence[dict[str, Any]], total: int) -> str:
+def list_csv(problems: Sequence[dict[str, Any]], total: int, display: Display | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LIST_FIELDS, lineterminator="\n")
     writer.writeheader()
@@ -70,14 +87,23 @@ def list_csv(problems: Sequence[dict[str, Any]], total: int) -> str:
     return buffer.getvalue()
 
 
-LIST_REPORTERS = {"text": list_text, "json": list_json, "csv": list_csv}
+class ListReporter(Protocol):
+    def __call__(self, problems: Sequence[dict[str, Any]], total: int, display: Display | None = None) -> str: ...
 
 
-def card_text(problem: dict[str, Any], events: Sequence[dict[str, Any]]) -> str:
+LIST_REPORTERS: dict[str, ListReporter] = {
+    "text": list_text,
+    "json": list_json,
+    "csv": list_csv,
+}
+
+
+def card_text(problem: dict[str, Any], events: Sequence[dict[str, Any]], display: Display | None = None) -> str:
     """The whole card: what, where, why, how to fix, how often, the evidence and the history."""
     p = problem
+    display = display or Display()
     lines = [
-        f"{p['title']}  [{p['severity']}, {p['status']}]",
+        f"{display.paint(p['title'], 'bold')}  [{display.paint(p['severity'], p['severity'])}, {p['status']}]",
         f"  fingerprint   {p['fingerprint']}",
         f"  check         {p['check']}",
         f"  subject       {p['subject']}",
@@ -91,14 +117,14 @@ def card_text(problem: dict[str, Any], events: Sequence[dict[str, Any]]) -> str:
         f"  fix           {p['hint']}",
         f"  observed      {json.dumps(p['observed'], ensure_ascii=False)}",
         f"  expected      {p['expected']}",
-        f"  first seen    {p['first_seen']}",
-        f"  last seen     {p['last_seen']}",
-        f"  occurrences   {p['occurrences']} (regressions: {p['regressions']})",
+        f"  first seen    {display.time(p['first_seen'])}",
+        f"  last seen     {display.time(p['last_seen'])}",
+        f"  occurrences   {count(p['occurrences'])} (regressions: {count(p['regressions'])})",
     ]
     if p["acknowledged_by"]:
         lines.append(f"  acknowledged  by {p['acknowledged_by']}")
     if p["muted_until"]:
-        lines.append(f"  muted until   {p['muted_until']}")
+        lines.append(f"  muted until   {display.time(p['muted_until'])}")
     if p["samples"]:
         lines.append("  samples")
         lines += ["    " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in p["samples"]]
@@ -106,13 +132,22 @@ def card_text(problem: dict[str, Any], events: Sequence[dict[str, Any]]) -> str:
     for event in events:
         who = f" by {event['actor']}" if event["actor"] else ""
         note = f": {event['note']}" if event["note"] else ""
-        lines.append(f"    {event['at']}  {event['kind']}{who} ({event['severity']}){note}")
+        lines.append(f"    {display.time(event['at'])}  {event['kind']}{who} ({event['severity']}){note}")
     return "\n".join(lines) + "\n"
 
 
-def card_json(problem: dict[str, Any], events: Sequence[dict[str, Any]]) -> str:
+def card_json(problem: dict[str, Any], events: Sequence[dict[str, Any]], display: Display | None = None) -> str:
     card = {key: value for key, value in problem.items() if key != "id"}
     return json.dumps({**card, "events": list(events)}, ensure_ascii=False, indent=2) + "\n"
 
 
-CARD_REPORTERS = {"text": card_text, "json": card_json}
+class CardReporter(Protocol):
+    def __call__(
+        self, problem: dict[str, Any], events: Sequence[dict[str, Any]], display: Display | None = None
+    ) -> str: ...
+
+
+CARD_REPORTERS: dict[str, CardReporter] = {
+    "text": card_text,
+    "json": card_json,
+}
