@@ -208,7 +208,8 @@ CHECKS = (
         Severity.PROBLEM,
         "mailing",
         ("template",),
-        "Remove test words and placeholder text from the template.",
+        "Remove test words and placeholder text from the template; a real word that is also a marker "
+        "goes in thresholds.test_marker_allow.",
         marker_words,
     ),
     Check(
