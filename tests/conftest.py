@@ -53,4 +53,13 @@ def state_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return url
 
 
+@pytest.fixture(autouse=True)
+def loopback_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook and Telegram stubs listen on loopback, which the egress policy refuses by default."""
+    monkeypatch.setenv("CAMPAIGN_GUARD_ALLOW_PRIVATE_TARGETS", LOOPBACK_TARGETS)
+
+
+LOOPBACK_TARGETS = "127.0.0.1"
+ALLOW_LOOPBACK = {"CAMPAIGN_GUARD_ALLOW_PRIVATE_TARGETS": LOOPBACK_TARGETS}  # for channels given their own environ
+
 from .servers import smtp_server  # noqa: E402, F401 - the SMTP server fixture, shared by the notification tests

@@ -22,6 +22,7 @@ from runner.notify.channels import send
 from runner.notify.channels.email import message_id
 from runner.notify.message import DeliveryError, Rendered
 
+from .conftest import ALLOW_LOOPBACK
 from .servers import Mailbox, closed_port, port_of
 
 SENDER = "guard@example.com"
@@ -306,7 +307,7 @@ def endpoint() -> Iterator[Endpoint]:
 
 
 def telegram_env(endpoint: Endpoint) -> dict[str, str]:
-    return {"CAMPAIGN_GUARD_TELEGRAM_TOKEN": TOKEN, "CAMPAIGN_GUARD_TELEGRAM_API_URL": endpoint.url + "/"}
+    return {"CAMPAIGN_GUARD_TELEGRAM_TOKEN": TOKEN, "CAMPAIGN_GUARD_TELEGRAM_API_URL": endpoint.url + "/", **ALLOW_LOOPBACK}
 
 
 def telegram(endpoint: Endpoint, rendered: Rendered, chats: list[str] | None = None) -> None:
@@ -398,6 +399,7 @@ def test_telegram_unreachable_is_retryable_and_hides_the_token():
     environ = {
         "CAMPAIGN_GUARD_TELEGRAM_TOKEN": TOKEN,
         "CAMPAIGN_GUARD_TELEGRAM_API_URL": f"http://127.0.0.1:{port_of(sock)}",
+        **ALLOW_LOOPBACK,
     }
 
     with pytest.raises(DeliveryError) as raised:
@@ -415,7 +417,7 @@ def test_telegram_without_a_token_is_a_configuration_mistake():
 
 
 def webhook(endpoint: Endpoint, rendered: Rendered, key: str = "msg-42", timeout: float = 5) -> None:
-    environ = {"SLACK_URL": endpoint.url + HOOK_PATH + "?token=abc"}
+    environ = {"SLACK_URL": endpoint.url + HOOK_PATH + "?token=abc", **ALLOW_LOOPBACK}
     send("webhook", ["${SLACK_URL}"], rendered, key=key, environ=environ, timeout=timeout)
 
 
@@ -465,7 +467,7 @@ def test_webhook_unreachable_or_silent_is_retryable_and_hides_the_url():
     for sock, reason in ((refused, "Connection refused"), (silent, "timed out")):
         url = f"http://127.0.0.1:{port_of(sock)}{HOOK_PATH}"
         with pytest.raises(DeliveryError) as raised:
-            send("webhook", [url], Rendered("S", "text", "text"), key="k", environ={}, timeout=0.5)
+            send("webhook", [url], Rendered("S", "text", "text"), key="k", environ=ALLOW_LOOPBACK, timeout=0.5)
         assert raised.value.retryable and reason in str(raised.value)
         assert "secretpart" not in str(raised.value) and f"127.0.0.1:{port_of(sock)}/..." in str(raised.value)
     silent.close()

@@ -1,16 +1,23 @@
-"""JSON over HTTP POST for the Telegram and webhook channels: no redirects, no secrets in messages."""
+"""JSON over HTTP POST for the Telegram and webhook channels: no redirects, no secrets in messages.
+
+The target host is checked by the egress policy (runner.notify.egress) before any connection, and
+the connection goes to an address that was checked, not to a second DNS answer (no rebinding).
+Behind an HTTP(S) proxy (`https_proxy`, ...) the proxy resolves the host again: that is not pinned.
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from runner import __version__
+from runner.notify import egress
 from runner.notify.message import DeliveryError
 
 USER_AGENT = f"campaign-guard/{__version__}"
@@ -24,7 +31,37 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+def _pinned(host: str, addresses: Sequence[str]) -> Callable[..., Any]:
+    """A connection class for urllib whose connection to `host` goes to the checked addresses only."""
+
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        failure: OSError | None = None
+        for ip in addresses:
+            try:
+                return socket.create_connection((ip, address[1]), *args, **kwargs)
+            except OSError as error:
+                failure = error
+        assert failure is not None
+        raise failure
+
+    def factory(connection: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+        def make(target: str, **kwargs: Any) -> http.client.HTTPConnection:
+            made = connection(target, **kwargs)
+            if made.host.lower() == host.lower():  # not a proxy: that resolves the host itself
+                made._create_connection = connect  # type: ignore[attr-defined]
+            return made
+
+        return make
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(factory(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(factory(http.client.HTTPSConnection), req, context=self._context)  # type: ignore[attr-defined]
+
+    return lambda: urllib.request.build_opener(_NoRedirect, Http, Https)
 
 
 def redact(url: str) -> str:
@@ -52,10 +89,29 @@ def check_url(url: str, *, what: str) -> None:
         raise DeliveryError(f"{what} {redact(url)} is not an http(s) URL", retryable=False)
 
 
+def check_target(url: str, *, shown: str, environ: Mapping[str, str]) -> list[str]:
+    """The checked addresses of the URL's host; a refused target raises a DeliveryError that is not retried."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None  # check_url came first
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return egress.check(parts.hostname, port, what=shown, environ=environ)
+
+
 def post_json(
-    url: str, payload: Mapping[str, Any], *, shown: str, timeout: float, headers: Mapping[str, str] | None = None
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    shown: str,
+    timeout: float,
+    environ: Mapping[str, str],
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """The status and (the start of) the answer; network failures raise a retryable DeliveryError."""
+    """The status and (the start of) the answer; network failures raise a retryable DeliveryError.
+
+    The egress policy is applied first; a redirect (3xx) is returned as it is, never followed.
+    """
+    addresses = check_target(url, shown=shown, environ=environ)
+    opener = _pinned(urlsplit(url).hostname or "", addresses)()
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
@@ -63,7 +119,7 @@ def post_json(
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
     )
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return int(response.status), response.read(_MAX_ANSWER)
     except urllib.error.HTTPError as error:
         with error:
@@ -80,6 +136,11 @@ def _read(error: urllib.error.HTTPError) -> bytes:
         return error.read(_MAX_ANSWER)
     except (OSError, http.client.HTTPException):
         return b""
+
+
+def is_redirect(status: int) -> bool:
+    """A 3xx: the target moved; delivery fails for good, since redirects are not followed."""
+    return 300 <= status < 400
 
 
 def answer_text(answer: bytes, limit: int = 200) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from runner.notify.message import DeliveryError, Rendered
 
-from ._http import answer_text, check_url, post_json, redact
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact
 from ._text import html_to_text, split, utf16_length
 
 TOKEN_VARIABLE = "CAMPAIGN_GUARD_TELEGRAM_TOKEN"
@@ -46,13 +46,14 @@ def send(
     check_url(base, what=f"telegram: {API_VARIABLE}")
     url = f"{base}/bot{quote(token, safe=':')}/sendMessage"
     shown = f"Telegram {redact(base)}/bot<redacted>/sendMessage"
+    check_target(base, shown=shown, environ=environ)  # before any message: a refused API refuses them all
     pieces, parse_mode = payload(rendered)
     for chat in recipients:
         for piece in pieces:
             body: dict[str, Any] = {"chat_id": chat, "text": piece, "disable_web_page_preview": True}
             if parse_mode:
                 body["parse_mode"] = parse_mode
-            _send_one(url, body, shown=shown, token=token, timeout=timeout)
+            _send_one(url, body, shown=shown, token=token, timeout=timeout, environ=environ)
 
 
 def payload(rendered: Rendered) -> tuple[list[str], str | None]:
@@ -78,8 +79,12 @@ def _telegram_html(body: str) -> bool:
     )
 
 
-def _send_one(url: str, body: dict[str, Any], *, shown: str, token: str, timeout: float) -> None:
-    status, answer = post_json(url, body, shown=shown, timeout=timeout)
+def _send_one(
+    url: str, body: dict[str, Any], *, shown: str, token: str, timeout: float, environ: Mapping[str, str]
+) -> None:
+    status, answer = post_json(url, body, shown=shown, timeout=timeout, environ=environ)
+    if is_redirect(status):
+        raise DeliveryError(f"{shown} answered HTTP {status}, a redirect; redirects are not followed", retryable=False)
     try:
         data = json.loads(answer)
     except ValueError:

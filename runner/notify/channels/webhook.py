@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from runner.notify.message import DeliveryError, Rendered
 
-from ._http import answer_text, check_url, post_json, redact
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact
 from ._text import html_to_text
 
 _RETRYABLE_4XX = frozenset({408, 429})
@@ -22,13 +22,18 @@ def send(
 ) -> None:
     text = html_to_text(rendered.body) if rendered.format == "html" else rendered.body
     body = {"text": text, "subject": rendered.subject, "format": rendered.format}
-    for url in recipients:
+    for url in recipients:  # every target is checked before the first connection
         check_url(url, what="webhook")
+        check_target(url, shown=f"webhook {redact(url)}", environ=environ)
     for url in recipients:
         shown = f"webhook {redact(url)}"
-        status, answer = post_json(url, body, shown=shown, timeout=timeout, headers={"Idempotency-Key": key})
+        status, answer = post_json(
+            url, body, shown=shown, timeout=timeout, environ=environ, headers={"Idempotency-Key": key}
+        )
         if 200 <= status < 300:
             continue
+        if is_redirect(status):
+            raise DeliveryError(f"{shown} answered HTTP {status}, a redirect; redirects are not followed", retryable=False)
         detail = answer_text(answer)
         raise DeliveryError(
             f"{shown} answered HTTP {status}" + (f": {detail}" if detail else ""),
