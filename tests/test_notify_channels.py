@@ -307,7 +307,11 @@ def endpoint() -> Iterator[Endpoint]:
 
 
 def telegram_env(endpoint: Endpoint) -> dict[str, str]:
-    return {"CAMPAIGN_GUARD_TELEGRAM_TOKEN": TOKEN, "CAMPAIGN_GUARD_TELEGRAM_API_URL": endpoint.url + "/", **ALLOW_LOOPBACK}
+    return {
+        "CAMPAIGN_GUARD_TELEGRAM_TOKEN": TOKEN,
+        "CAMPAIGN_GUARD_TELEGRAM_API_URL": endpoint.url + "/",
+        **ALLOW_LOOPBACK,
+    }
 
 
 def telegram(endpoint: Endpoint, rendered: Rendered, chats: list[str] | None = None) -> None:

@@ -24,10 +24,7 @@ from .conftest import LAUNCH_DAY, ROOT, run_cli
 ALLOW = egress.ALLOW_VARIABLE
 TEXT = Rendered("S", "text", "text")
 TOKEN = "123456:SECRET-token"
-METADATA_REFUSAL = (
-    "refused target 169.254.169.254 (link-local / cloud metadata); "
-    f"list its CIDR in {ALLOW} to allow it"
-)
+METADATA_REFUSAL = f"refused target 169.254.169.254 (link-local / cloud metadata); list its CIDR in {ALLOW} to allow it"
 
 
 @pytest.fixture
@@ -171,6 +168,9 @@ def test_private_targets_are_refused_unless_allowed(allow: str, reason: str | No
         ("::1", "loopback"),
         ("169.254.10.10", "link-local / cloud metadata"),
         ("::ffff:169.254.169.254", "link-local / cloud metadata"),
+        ("64:ff9b::a9fe:a9fe", "link-local / cloud metadata"),
+        ("2002:a9fe:a9fe::1", "link-local / cloud metadata"),
+        ("2002:5db8:d822::1", None),
         ("0.0.0.0", "unspecified"),
         ("224.0.0.1", "multicast"),
         ("ff02::1", "multicast"),
@@ -273,7 +273,7 @@ def test_notify_keeps_a_message_to_a_refused_target_as_failed(repo_copy: Path, d
 
     done = run_cli("notify", "--now", LAUNCH_DAY, cwd=repo_copy, env={"HOOK_URL": "http://169.254.169.254/x/secret"})
 
-    assert done.stdout.splitlines()[-1] == "0 message(s) sent, 0 to retry, 1 failed"
+    assert (done.returncode, done.stdout.splitlines()[-1]) == (4, "0 message(s) sent, 0 to retry, 1 failed")
     assert "Traceback" not in done.stderr and "secret" not in done.stdout + done.stderr
     store = open_store(ROOT)
     with store.read() as connection:

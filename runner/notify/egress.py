@@ -30,6 +30,7 @@ _PRIVATE = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10")
 )
 LINK_LOCAL = "link-local / cloud metadata"
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,12 @@ def allowed(environ: Mapping[str, str]) -> Allowed:
 
 def kind(address: Address) -> str | None:
     """Why an address is not an ordinary public one (None: it is)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return kind(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):  # IPv4 inside IPv6: mapped, 6to4, NAT64
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return kind(embedded)
     if address.is_unspecified:
         return "unspecified"
     if address.is_multicast:
@@ -96,7 +101,7 @@ def verdict(host: str, address: Address, policy: Allowed) -> str | None:
         return reason
     if reason == LINK_LOCAL:  # only an explicit CIDR inside the link-local ranges opens these
         listed = any(
-            address in network and (network.subnet_of(_link_local_of(network)) or network.num_addresses == 1)
+            address in network and (_inside_link_local(network) or network.num_addresses == 1)
             for network in policy.networks
             if network.version == address.version
         )
@@ -108,16 +113,16 @@ def verdict(host: str, address: Address, policy: Allowed) -> str | None:
     return reason
 
 
-def _link_local_of(network: Network) -> Network:
-    return _LINK_LOCAL[0] if network.version == 4 else _LINK_LOCAL[1]
+def _inside_link_local(network: Network) -> bool:
+    if isinstance(network, ipaddress.IPv4Network):
+        return network.subnet_of(ipaddress.IPv4Network("169.254.0.0/16"))
+    return network.subnet_of(ipaddress.IPv6Network("fe80::/10"))
 
 
 Resolver = Callable[..., Sequence[tuple[object, ...]]]
 
 
-def check(
-    host: str, port: int, *, what: str, environ: Mapping[str, str], resolve: Resolver | None = None
-) -> list[str]:
+def check(host: str, port: int, *, what: str, environ: Mapping[str, str], resolve: Resolver | None = None) -> list[str]:
     """The addresses `host` resolves to, all of them allowed; else a DeliveryError (not retryable if refused)."""
     policy = allowed(environ)
     try:

@@ -143,6 +143,10 @@ def is_redirect(status: int) -> bool:
     return 300 <= status < 400
 
 
+def redirected(shown: str, status: int) -> str:
+    return f"{shown} answered HTTP {status}, a redirect; redirects are not followed"
+
+
 def answer_text(answer: bytes, limit: int = 200) -> str:
     """The start of a server's answer on one line, for error messages."""
     text = " ".join(answer.decode("utf-8", errors="replace").split())

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from runner.notify.message import DeliveryError, Rendered
 
-from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
 from ._text import html_to_text, split, utf16_length
 
 TOKEN_VARIABLE = "CAMPAIGN_GUARD_TELEGRAM_TOKEN"
@@ -84,7 +84,7 @@ def _send_one(
 ) -> None:
     status, answer = post_json(url, body, shown=shown, timeout=timeout, environ=environ)
     if is_redirect(status):
-        raise DeliveryError(f"{shown} answered HTTP {status}, a redirect; redirects are not followed", retryable=False)
+        raise DeliveryError(redirected(shown, status), retryable=False)
     try:
         data = json.loads(answer)
     except ValueError:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from runner.notify.message import DeliveryError, Rendered
 
-from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
 from ._text import html_to_text
 
 _RETRYABLE_4XX = frozenset({408, 429})
@@ -33,7 +33,7 @@ def send(
         if 200 <= status < 300:
             continue
         if is_redirect(status):
-            raise DeliveryError(f"{shown} answered HTTP {status}, a redirect; redirects are not followed", retryable=False)
+            raise DeliveryError(redirected(shown, status), retryable=False)
         detail = answer_text(answer)
         raise DeliveryError(
             f"{shown} answered HTTP {status}" + (f": {detail}" if detail else ""),
