@@ -20,6 +20,7 @@ from runner.store.connect import open_store
 from runner.store.tables import outbox
 
 from .conftest import LAUNCH_DAY, ROOT, run_cli
+from .test_notify_channels import certificate, server_tls  # noqa: F401 - the session's test certificate
 
 ALLOW = egress.ALLOW_VARIABLE
 TEXT = Rendered("S", "text", "text")
@@ -78,7 +79,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stub() -> Iterator[Stub]:
+    yield from serve(Stub())
+
+
+@pytest.fixture
+def tls_stub(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stub]:  # noqa: F811
+    """The stub over TLS with a certificate for 127.0.0.1 and localhost, trusted through SSL_CERT_FILE."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     server = Stub()
+    server.socket = server_tls(certificate).wrap_socket(server.socket, server_side=True)
+    yield from serve(server)
+
+
+def serve(server: Stub) -> Iterator[Stub]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
     thread.start()
     yield server
@@ -227,6 +240,22 @@ def test_the_connection_goes_to_the_checked_address(stub: Stub, monkeypatch: pyt
     assert stub.paths == ["/hook"]
     assert connections == [("127.0.0.1", stub.server_address[1])]
     assert set(names) <= {"hooks.internal", "127.0.0.1"}
+
+
+def test_https_is_pinned_and_still_checks_the_certificate_name(
+    tls_stub: Stub, monkeypatch: pytest.MonkeyPatch, connections: list[Any]
+):
+    port = tls_stub.server_address[1]
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real("127.0.0.1", *a, **k))
+
+    hook(f"https://localhost:{port}/hook", **{ALLOW: "localhost"})
+    assert tls_stub.paths == ["/hook"] and connections == [("127.0.0.1", port)]
+
+    with pytest.raises(DeliveryError) as raised:  # the right address, but a certificate for another name
+        hook(f"https://hooks.internal:{port}/hook", **{ALLOW: "hooks.internal"})
+    assert raised.value.retryable and "CERTIFICATE_VERIFY_FAILED" in str(raised.value)
+    assert "Hostname mismatch" in str(raised.value) and tls_stub.paths == ["/hook"]
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])

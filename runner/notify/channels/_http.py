@@ -31,12 +31,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _pinned(host: str, addresses: Sequence[str]) -> Callable[..., Any]:
-    """A connection class for urllib whose connection to `host` goes to the checked addresses only."""
+class _Pin:
+    """Connections to `host` go to its checked addresses (tried in order), never to a new DNS answer."""
 
-    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+    def __init__(self, host: str, addresses: Sequence[str]) -> None:
+        self.host = host.lower()
+        self.addresses = addresses
+
+    def connect(self, address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         failure: OSError | None = None
-        for ip in addresses:
+        for ip in self.addresses:
             try:
                 return socket.create_connection((ip, address[1]), *args, **kwargs)
             except OSError as error:
@@ -44,24 +48,40 @@ def _pinned(host: str, addresses: Sequence[str]) -> Callable[..., Any]:
         assert failure is not None
         raise failure
 
-    def factory(connection: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
+    def factory(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
         def make(target: str, **kwargs: Any) -> http.client.HTTPConnection:
-            made = connection(target, **kwargs)
-            if made.host.lower() == host.lower():  # not a proxy: that resolves the host itself
-                made._create_connection = connect  # type: ignore[attr-defined]
-            return made
+            connection = kind(target, **kwargs)
+            if connection.host.lower() == self.host:  # else a proxy, which resolves the host itself
+                connection._create_connection = self.connect  # type: ignore[attr-defined]
+            return connection
 
         return make
 
-    class Http(urllib.request.HTTPHandler):
-        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(factory(http.client.HTTPConnection), req)
 
-    class Https(urllib.request.HTTPSHandler):
-        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(factory(http.client.HTTPSConnection), req, context=self._context)  # type: ignore[attr-defined]
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, pin: _Pin) -> None:
+        super().__init__()
+        self._pin = pin
 
-    return lambda: urllib.request.build_opener(_NoRedirect, Http, Https)
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._pin.factory(http.client.HTTPConnection), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    """TLS still checks the certificate against the host name: only the TCP connection is pinned."""
+
+    def __init__(self, pin: _Pin) -> None:
+        super().__init__()
+        self._pin = pin
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        context = self._context  # type: ignore[attr-defined]
+        return self.do_open(self._pin.factory(http.client.HTTPSConnection), req, context=context)
+
+
+def _opener(host: str, addresses: Sequence[str]) -> urllib.request.OpenerDirector:
+    pin = _Pin(host, addresses)
+    return urllib.request.build_opener(_NoRedirect, _PinnedHTTP(pin), _PinnedHTTPS(pin))
 
 
 def redact(url: str) -> str:
@@ -111,7 +131,7 @@ def post_json(
     The egress policy is applied first; a redirect (3xx) is returned as it is, never followed.
     """
     addresses = check_target(url, shown=shown, environ=environ)
-    opener = _pinned(urlsplit(url).hostname or "", addresses)()
+    opener = _opener(urlsplit(url).hostname or "", addresses)
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
