@@ -166,10 +166,8 @@ def parse(text: str) -> Any:
         raise YamlError("yaml.syntax", f"YAML syntax error: {exc}") from None
     except RecursionError:  # the pure-Python parser, without libyaml's own limit
         raise _too_deep(1, 1) from None
-    except Exception as exc:  # noqa: BLE001 - no file may crash validate or run
-        raise YamlError(
-            "yaml.syntax", f"YAML could not be read: {type(exc).__name__}: {str(exc)[:200]}"
-        ) from None
+    except Exception as exc:  # no file may crash validate or run
+        raise YamlError("yaml.syntax", f"YAML could not be read: {type(exc).__name__}: {str(exc)[:200]}") from None
     finally:
         loader.dispose()
     if loader.duplicates:
@@ -211,7 +209,9 @@ def _refuse_deep_nesting(root: yaml.Node | None) -> None:
         if depth > MAX_DEPTH:
             raise _too_deep(node.start_mark.line + 1, node.start_mark.column + 1)
         seen.add(id(node))
-        children = [child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode) else node.value
+        children = (
+            [child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode) else node.value
+        )
         stack.extend((child, depth + 1) for child in reversed(children))
 
 
