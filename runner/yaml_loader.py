@@ -56,12 +56,8 @@ class _ConfigLoader(_Loader):  # type: ignore[misc]  # libyaml's class is untype
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node.tag != _STR and node not in self.constructed_objects:
-            _refuse_explicit_tag(self, node)
-        return super().construct_object(node, deep=deep)
-
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        _refuse_explicit_tag(self, node)
         digits = sum(c in _DIGITS for c in node.value) if len(node.value) > MAX_INTEGER_DIGITS else 0
         if digits > MAX_INTEGER_DIGITS:
             raise YamlError(
@@ -74,26 +70,23 @@ class _ConfigLoader(_Loader):  # type: ignore[misc]  # libyaml's class is untype
         value: int = super().construct_yaml_int(node)
         return value
 
+    def construct_checked(self, node: yaml.Node) -> Any:
+        """float, bool, null, seq and map: only where the value is that on its own (no `!!float abc`)."""
+        _refuse_explicit_tag(self, node)
+        return self.yaml_constructors_safe[node.tag](self, node)
 
+    def construct_refused(self, node: yaml.Node) -> Any:
+        """Every tag no plain value resolves to: !!binary, !!set, !!omap, !!timestamp, !custom, ..."""
+        raise _explicit_tag(node)
+
+
+_ConfigLoader.yaml_constructors_safe = dict(yaml.SafeLoader.yaml_constructors)
 _ConfigLoader.add_constructor("tag:yaml.org,2002:int", _ConfigLoader.construct_yaml_int)
-
-
-def _refuse_explicit_tag(loader: Any, node: yaml.Node) -> None:
-    """A tag the value would not get on its own (`!!int abc`, `!!set`, `!!binary`) was written explicitly."""
-    if isinstance(node, yaml.ScalarNode):
-        implicit = loader.resolve(yaml.ScalarNode, node.value, (True, False)) if not node.style else _STR
-        if node.tag == implicit:
-            return
-    elif node.tag == (_SEQ if isinstance(node, yaml.SequenceNode) else _MAP):
-        return
-    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    raise YamlError(
-        "yaml.explicit_tag",
-        f"explicit tag {tag} cannot be read here: configuration takes plain YAML values "
-        "(only !!str is allowed); remove the tag, or quote the value to make it text",
-        node.start_mark.line + 1,
-        node.start_mark.column + 1,
-    )
+for _tag in ("float", "bool", "null", "seq", "map"):
+    _ConfigLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _ConfigLoader.construct_checked)
+for _tag in ("binary", "timestamp", "omap", "pairs", "set"):
+    _ConfigLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _ConfigLoader.construct_refused)
+_ConfigLoader.add_constructor(None, _ConfigLoader.construct_refused)
 
 
 def _yaml12_resolvers() -> dict[Any, list[tuple[str, Any]]]:
@@ -109,6 +102,27 @@ def _yaml12_resolvers() -> dict[Any, list[tuple[str, Any]]]:
 
 
 _ConfigLoader.yaml_implicit_resolvers = _yaml12_resolvers()
+
+
+def _refuse_explicit_tag(loader: Any, node: yaml.Node) -> None:
+    """A tag the value would not get on its own (`!!int abc`, `!!map [1]`) was written explicitly."""
+    if isinstance(node, yaml.ScalarNode):
+        if not node.style and node.tag == loader.resolve(yaml.ScalarNode, node.value, (True, False)):
+            return
+    elif node.tag == (_SEQ if isinstance(node, yaml.SequenceNode) else _MAP):
+        return
+    raise _explicit_tag(node)
+
+
+def _explicit_tag(node: yaml.Node) -> YamlError:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return YamlError(
+        "yaml.explicit_tag",
+        f"explicit tag {tag} cannot be read here: configuration takes plain YAML values "
+        "(only !!str is allowed); remove the tag, or quote the value to make it text",
+        node.start_mark.line + 1,
+        node.start_mark.column + 1,
+    )
 
 
 def decode(raw: bytes) -> str:
@@ -139,7 +153,8 @@ def parse(text: str) -> Any:
     loader.duplicates = []
     try:
         root = loader.get_single_node()
-        _refuse_deep_nesting(root)
+        if _may_be_deep(text):
+            _refuse_deep_nesting(root)
         data = loader.construct_document(root) if root is not None else None
     except YamlError:
         raise
@@ -196,6 +211,15 @@ def _too_deep(line: int, column: int) -> YamlError:
         line,
         column,
     )
+
+
+_DEEP_INDENT = re.compile(rf"^[ -]{{{MAX_DEPTH // 2 - 1}}}", re.MULTILINE)
+
+
+def _may_be_deep(text: str) -> bool:
+    """Each level past the first takes a bracket or a column of indentation (or of `- `): count them cheaply."""
+    brackets = text.count("[") + text.count("{")
+    return brackets >= MAX_DEPTH // 2 - 1 or _DEEP_INDENT.search(text) is not None
 
 
 def _refuse_deep_nesting(root: yaml.Node | None) -> None:
