@@ -58,6 +58,27 @@ FILE_RULES = (
         "Write the values out instead of nesting aliases.",
     ),
     CheckInfo(
+        "yaml.integer_too_long",
+        Severity.ERROR,
+        "system",
+        "An integer has more than 100 digits, far beyond any configuration value.",
+        "Write a sane number, or quote the value if it is text.",
+    ),
+    CheckInfo(
+        "yaml.explicit_tag",
+        Severity.ERROR,
+        "system",
+        "A value carries an explicit YAML tag (`!!int abc`, `!!set`, `!custom`); only `!!str` is allowed.",
+        "Remove the tag, or quote the value to make it text.",
+    ),
+    CheckInfo(
+        "yaml.too_deep",
+        Severity.ERROR,
+        "system",
+        "Values are nested more than 100 levels deep.",
+        "Flatten the structure; no configuration file needs this depth.",
+    ),
+    CheckInfo(
         "schema.violation",
         Severity.PROBLEM,
         "system",

@@ -174,6 +174,13 @@ def render_configuration(store: SchemaStore) -> str:
         "Messages name a list item by its "
         "`id` or `name` (`subscriptions[ops_mail].working_days[5]`), else by its position counted from 1, "
         "as lines are.\n",
+        "Configuration is plain YAML. Explicit tags are refused (`yaml.explicit_tag`): `!!int abc`, `!!set`, "
+        "`!!binary`, `!custom` and any tag that changes what a value would be on its own; only `!!str` (and a "
+        "tag that changes nothing, like `!!int 7`) is read. Integers of more than 100 digits "
+        "(`yaml.integer_too_long`) and values nested more than 100 levels deep (`yaml.too_deep`) are refused "
+        "too. Such a file is an error in validate, at its line; `run` names it on stderr "
+        "(`` campaign-guard: campaigns/x.yaml:3: skipped: ...; run `campaign-guard validate campaigns/x.yaml` ``), "
+        "evaluates the other files and exits 3.\n",
     ]
     for kind in KINDS:
         schema = store.schema(kind.schema)

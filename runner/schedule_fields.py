@@ -125,6 +125,18 @@ def entry_name(kind: str, data: Any, entry: JsonPath) -> str:
     return f"{label} {name!r}" if name is not None else label
 
 
+def skipped_files(documents: Iterable[Document]) -> list[str]:
+    """One line for each whole file `run` skips: one the loader refused (where and why), or schema-invalid."""
+    lines = []
+    for document in documents:
+        rel, error = document.rel, document.error
+        if error is not None:
+            lines.append(f"{rel}:{error.line}: skipped: {error.message}; run `campaign-guard validate {rel}`")
+        elif not document.schema_valid:
+            lines.append(f"{rel} is invalid and was skipped; run `campaign-guard validate {rel}`")
+    return lines
+
+
 def skipped_entries(documents: Iterable[Document]) -> list[str]:
     """One line for each entry `run` and `notify` skip: where, which entry, why, and what to run."""
     lines = []

@@ -263,6 +263,18 @@ MESSAGES = {
     "yaml.alias_bomb-recursive": [
         "campaigns/welcome_chain.yaml:20:9: an alias refers to itself; recursive structures are not configuration",
     ],
+    "yaml.integer_too_long": [
+        "campaigns/welcome_chain.yaml:48:18: integer of 5,001 digits: configuration integers are limited to 100 "
+        "digits; quote the value if it is text",
+    ],
+    "yaml.explicit_tag": [
+        "campaigns/welcome_chain.yaml:47:15: explicit tag !!int cannot be read here: configuration takes plain YAML "
+        "values (only !!str is allowed); remove the tag, or quote the value to make it text",
+    ],
+    "yaml.too_deep": [
+        "campaigns/welcome_chain.yaml:49:1011: values nested more than 100 levels deep: configuration is never this "
+        "deep; flatten the structure",
+    ],
     "yaml.encoding": ["campaigns/welcome_chain.yaml:5:14: byte 0xcf is not UTF-8; save the file as UTF-8"],
     "yaml.too_large": [
         "campaigns/welcome_chain.yaml:1:1: file is 1.0 MB; configuration files are limited to 1 MB - split it "

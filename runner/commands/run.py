@@ -19,7 +19,7 @@ from runner.errors import ExitCode
 from runner.progress import Progress
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
-from runner.schedule_fields import skipped_entries
+from runner.schedule_fields import skipped_entries, skipped_files
 from runner.store.connect import Store, open_store
 from runner.store.problems import open_problem_count
 from runner.store.record import Scope, record
@@ -69,10 +69,11 @@ def run(
     if output_format == "text":  # JSON stays a list of results; the store answers the rest
         sys.stdout.write(footer)
     read = (*RUN_KINDS, *(["subscriptions"] if then_notify else []))
-    skipped = repo.invalid(*read)
-    for rel in skipped:
-        print(f"campaign-guard: {rel} is invalid and was skipped; run `campaign-guard validate {rel}`", file=sys.stderr)
-    entries = skipped_entries(document for kind in read for document in repo.documents(kind))
+    documents = [document for kind in read for document in repo.documents(kind)]
+    skipped = skipped_files(documents)
+    for line in skipped:
+        print(f"campaign-guard: {line}", file=sys.stderr)
+    entries = skipped_entries(documents)
     for line in entries:
         print(f"campaign-guard: {line}", file=sys.stderr)
     if skipped or entries:
