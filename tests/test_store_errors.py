@@ -81,7 +81,8 @@ def test_a_damaged_store_is_one_line_exit_4_and_left_as_it_is(store_file: Path, 
     before = digest(store_file)
     for command in COMMANDS:
         done = run_cli(*command, env=NO_CRM)
-        assert (done.returncode, done.stderr) == (4, f"campaign-guard: state store {state_store} {CORRUPTED}\n"), command
+        expected = (4, f"campaign-guard: state store {state_store} {CORRUPTED}\n")
+        assert (done.returncode, done.stderr) == expected, command
         assert done.stdout == "", command
     assert digest(store_file) == before  # not repaired, not re-created: the user decides
 

@@ -30,7 +30,9 @@ def lock_wait(environ: Mapping[str, str] | None = None) -> float:
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds <= 86400:
-        raise UsageError(f"{LOCK_WAIT_VARIABLE}={text!r}: give the seconds to wait for the state store's lock (0-86400)")
+        raise UsageError(
+            f"{LOCK_WAIT_VARIABLE}={text!r}: give the seconds to wait for the state store's lock (0-86400)"
+        )
     return seconds
 
 
