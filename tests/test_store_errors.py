@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,19 +128,19 @@ def test_a_store_locked_mid_run_is_one_line_and_the_run_is_kept(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = counts(store_file)
-    real_start = run_command.start_run
+    real_record = run_command.record
 
-    def start_then_lock(*args: Any) -> str:
-        run_id = real_start(*args)
-        lock_holder.execute("BEGIN IMMEDIATE")  # another process takes the lock after the run opened the store
-        return run_id
+    def lock_then_record(*args: Any, **kwargs: Any) -> Any:
+        lock_holder.execute("BEGIN IMMEDIATE")  # another process takes the lock once the checks are evaluated
+        return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(run_command, "start_run", start_then_lock)
+    monkeypatch.setattr(run_command, "record", lock_then_record)
     monkeypatch.setenv("CAMPAIGN_GUARD_STORE_LOCK_WAIT", "0.1")
     monkeypatch.setenv("CAMPAIGN_GUARD_DEMO_URL", "sqlite://")
     exit_code = cli.main(["--root", str(ROOT), *RUN])
     captured = capsys.readouterr()
     assert (exit_code, captured.err) == (4, locked_line(state_store, "0.1"))
+    assert "monitor.queue_size" in captured.out  # the results evaluated before the store refused them
     lock_holder.execute("ROLLBACK")
     assert counts(store_file) == {**before, "runs": before["runs"] + 1}  # the started run, nothing half-recorded
     assert integrity(store_file) == "ok"
@@ -171,13 +172,16 @@ def test_a_full_disk_is_one_line_exit_4_and_nothing_is_lost(
 
     monkeypatch.setattr(connect, "_engine", no_room)
     monkeypatch.setenv("CAMPAIGN_GUARD_DEMO_URL", "sqlite://")
-    exit_code = cli.main(["--root", str(ROOT), *RUN])
-    assert (exit_code, capsys.readouterr().err) == (4, f"campaign-guard: state store {state_store}: {FULL}\n")
+    exit_code = cli.main(["--root", str(ROOT), *RUN, "--format", "json"])
+    captured = capsys.readouterr()
+    assert (exit_code, captured.err) == (4, f"campaign-guard: state store {state_store}: {FULL}\n")
+    printed = json.loads(captured.out)  # the results evaluated before the store refused them are shown
     assert integrity(store_file) == "ok"
     after_failure = counts(store_file)
     assert after_failure["results"] == before["results"]  # nothing lost, nothing half-written
-    done = run_cli(*RUN, env=NO_CRM)  # another process, with space again
+    done = run_cli(*RUN, "--format", "json", env=NO_CRM)  # another process, with space again
     assert done.returncode == 4, done.stderr  # the empty CRM's check errors, as before: the store took them
+    assert json.loads(done.stdout) == printed
     assert "state store" not in done.stderr
     final = counts(store_file)
     assert final["results"] == 2 * before["results"]
