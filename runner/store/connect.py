@@ -6,7 +6,9 @@ PostgreSQL), so two runners at once serialise their writes instead of duplicatin
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,12 +160,39 @@ def _empty_file(url: str) -> bool:
     return path.is_file() and path.stat().st_size == 0
 
 
+def _is_uri(parsed: sa.engine.URL) -> bool:
+    return str(parsed.query.get("uri", "")).lower() in ("true", "1") or str(parsed.database).startswith("file:")
+
+
+def _create_file(path: Path) -> None:
+    """A new store file appears whole: never empty, so an empty file is always a damaged store.
+
+    SQLite creates the file empty and writes its header a moment later; another process opening
+    it in between would take it for an empty (damaged) file. The store is made under another name
+    and linked into place, which fails harmlessly when another process was first.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return
+    draft = path.with_name(f"{path.name}.{os.getpid()}.new")
+    try:
+        with contextlib.closing(sqlite3.connect(draft)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # writes the header
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first
+    except (OSError, sqlite3.Error):
+        pass  # no hard links here, or the directory refuses: SQLite creates it (or says why) as before
+    finally:
+        draft.unlink(missing_ok=True)
+
+
 def _engine(url: str, *, create: bool = True, wait: float | None = None) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    if create and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if create and parsed.database and parsed.database != ":memory:" and not _is_uri(parsed):
+        _create_file(Path(parsed.database))
     seconds = lock_wait() if wait is None else wait
     engine = sa.create_engine(parsed, connect_args={"timeout": seconds})  # SQLite's busy timeout
 
