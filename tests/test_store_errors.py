@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from runner import main as cli
 from runner.commands import run as run_command
-from runner.store import connect
+from runner.store import connect, failures
 
 from .conftest import LAUNCH_DAY, ROOT, run_cli
 
@@ -187,3 +187,7 @@ def test_a_full_disk_is_one_line_exit_4_and_nothing_is_lost(
     assert final["results"] == 2 * before["results"]
     assert final["runs"] == after_failure["runs"] + 1
     assert integrity(store_file) == "ok"
+
+
+def test_the_lock_wait_is_30_seconds_unless_configured() -> None:
+    assert (failures.lock_wait({}), failures.lock_wait({"CAMPAIGN_GUARD_STORE_LOCK_WAIT": "2.5"})) == (30.0, 2.5)
