@@ -21,6 +21,7 @@ from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.schedule_fields import skipped_entries, skipped_files
 from runner.store.connect import Store, open_store
+from runner.store.failures import StoreFailure
 from runner.store.problems import open_problem_count
 from runner.store.record import Scope, record
 from runner.store.runs import claim, complete, finish_run, start_run
@@ -43,14 +44,14 @@ def run(
     repo = Repository(root)
     tasks = run_tasks(repo, now, checks)
     store = open_store(root)
+    evaluated: list[Result] = []  # filled as soon as the checks are evaluated, before they are recorded
     try:
         selection = " ".join([*(f"--check {c}" for c in checks), *(["--due"] if due else []), schedule or ""]).strip()
         run_id = start_run(store, "run", selection, now)
         failed = True
-        evaluated: list[Result] = []
         try:
             tasks, fired = _select(repo, store, run_id, tasks, now, due=due, schedule=schedule)
-            evaluated, changes = _evaluate(repo, store, run_id, tasks, now)
+            changes = _evaluate(repo, store, run_id, tasks, now, evaluated)
             complete(store, run_id, fired)
             failed = False
         finally:
@@ -58,6 +59,10 @@ def run(
             finish_run(store, run_id, results=len(evaluated), errors=errors, failed=failed)
         problems, warnings = open_problem_count(store)
         undelivered = _notify(store, repo, now) if then_notify else 0
+    except StoreFailure:  # the store's one line follows the results it could not keep
+        if evaluated:
+            sys.stdout.write(RESULT_REPORTERS[output_format](evaluated, verbosity, display))
+        raise
     finally:
         store.close()
     sys.stdout.write(RESULT_REPORTERS[output_format](evaluated, verbosity, display))
@@ -121,8 +126,9 @@ def _select(
 
 
 def _evaluate(
-    repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime
-) -> tuple[list[Result], dict[str, int]]:
+    repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime, evaluated: list[Result]
+) -> dict[str, int]:
+    """Evaluate the tasks into `evaluated`, then record them; the changes to the problems."""
     ev = Evaluation.with_store(repo, now, store)
     progress = Progress()  # "[37/141] checks" on a terminal's stderr, nothing elsewhere
     progress.count(0, len(tasks), "checks")
@@ -131,7 +137,7 @@ def _evaluate(
     finally:
         ev.close()
         progress.end()
-    evaluated = [result for answer in answers for result in answer]
+    evaluated.extend(result for answer in answers for result in answer)
     # stored, not printed: the error results above already say what failed, the store remembers it
     health = [*source_health(evaluated, (source.name for source in ev.opened)), *check_health(evaluated)]
     finished = [
@@ -149,4 +155,4 @@ def _evaluate(
         escalate_after=thresholds["warning_escalation_occurrences"],
         retention_days=thresholds["history_retention_days"],
     )
-    return evaluated, dict(changes)
+    return dict(changes)

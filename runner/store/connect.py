@@ -6,7 +6,9 @@ PostgreSQL), so two runners at once serialise their writes instead of duplicatin
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from runner.errors import SourceUnreachable
 from runner.root import NotARepository, is_repository
+from runner.store.failures import corrupted, explain, lock_wait
 from runner.store.tables import HEAD_REVISION
 
 STATE_URL_VARIABLE = "CAMPAIGN_GUARD_STATE_URL"
@@ -95,7 +98,7 @@ def open_store(root: Path, environ: Mapping[str, str] | None = None, *, migrate:
 
     Created when there is none yet: only commands that write open it this way.
     """
-    store = _open(state_url(root, environ), migrate=migrate, create=True)
+    store = _open(state_url(root, environ), migrate=migrate, create=True, wait=lock_wait(environ))
     assert store is not None
     return store
 
@@ -105,14 +108,16 @@ def existing_store(root: Path, environ: Mapping[str, str] | None = None) -> Stor
 
     Commands that only read open it this way: reading never creates a store (nor its directory).
     """
-    return _open(state_url(root, environ), migrate=True, create=False)
+    return _open(state_url(root, environ), migrate=True, create=False, wait=lock_wait(environ))
 
 
-def _open(url: str, *, migrate: bool, create: bool) -> Store | None:
+def _open(url: str, *, migrate: bool, create: bool, wait: float) -> Store | None:
     try:
         if not create and _missing_file(url):
             return None
-        engine = _engine(url, create=create)
+        if _empty_file(url):  # SQLite would take it for a new store and silently start over
+            raise corrupted(_safe(url))
+        engine = _engine(url, create=create, wait=wait)
         store = Store(engine)
         if not create and _revision(store) is None:
             store.close()
@@ -145,13 +150,58 @@ def _missing_file(url: str) -> bool:
     )
 
 
-def _engine(url: str, *, create: bool = True) -> Engine:
+def _empty_file(url: str) -> bool:
+    """A SQLite URL whose file exists but holds nothing: not a store, whatever SQLite makes of it."""
+    parsed = sa.engine.make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return False
+    path = Path(str(database).removeprefix("file:").split("?")[0])
+    return path.is_file() and path.stat().st_size == 0
+
+
+def _is_uri(parsed: sa.engine.URL) -> bool:
+    return str(parsed.query.get("uri", "")).lower() in ("true", "1") or str(parsed.database).startswith("file:")
+
+
+def _create_file(path: Path) -> None:
+    """A new store file appears whole: never empty, so an empty file is always a damaged store.
+
+    SQLite creates the file empty and writes its header a moment later; another process opening
+    it in between would take it for an empty (damaged) file. The store is made under another name
+    and linked into place, which fails harmlessly when another process was first.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return
+    draft = path.with_name(f"{path.name}.{os.getpid()}.new")
+    try:
+        with contextlib.closing(sqlite3.connect(draft)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # writes the header
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first
+    except (OSError, sqlite3.Error):
+        pass  # no hard links here, or the directory refuses: SQLite creates it (or says why) as before
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def _engine(url: str, *, create: bool = True, wait: float | None = None) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    if create and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, connect_args={"timeout": 120})
+    if create and parsed.database and parsed.database != ":memory:" and not _is_uri(parsed):
+        _create_file(Path(parsed.database))
+    seconds = lock_wait() if wait is None else wait
+    engine = sa.create_engine(parsed, connect_args={"timeout": seconds})  # SQLite's busy timeout
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _explain(context: Any) -> None:
+        # one line naming the store and what to do instead of a traceback (the transaction is rolled back)
+        failure = explain(str(context.original_exception), _safe(url), seconds)
+        if failure is not None:
+            raise failure from None
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
