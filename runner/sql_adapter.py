@@ -31,7 +31,10 @@ from runner.mapping_probe import MappingIssue, probe
 from runner.sources import DatasetMapping, SourceConfig
 
 DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}
-_READ_ONLY_CODES = {"25006", "1792"}  # PostgreSQL read_only_sql_transaction, MariaDB/MySQL ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+_READ_ONLY_CODES = {
+    "25006",
+    "1792",
+}  # PostgreSQL read_only_sql_transaction, MariaDB/MySQL ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 _TIMEOUT_CODES = {"57014", "1969", "3024"}  # PostgreSQL query_canceled, MariaDB / MySQL statement time
 
 

@@ -259,7 +259,10 @@ def test_a_query_dataset_may_end_in_a_semicolon_and_a_comment(crm_url: str):
 
 
 SEQUENCE_FIRST = {"postgresql": "SELECT nextval('seq') AS n", "mariadb": "SELECT NEXTVAL(seq) AS n"}
-SEQUENCE_NOW = {"postgresql": "SELECT last_value AS n FROM seq", "mariadb": "SELECT next_not_cached_value AS n FROM seq"}
+SEQUENCE_NOW = {
+    "postgresql": "SELECT last_value AS n FROM seq",
+    "mariadb": "SELECT next_not_cached_value AS n FROM seq",
+}
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])

@@ -7,6 +7,7 @@ comments, string literals and quoted names, and looks at the words outside paren
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def _first_reads(statement: list[Token]) -> tuple[str, int] | None:
 
 def _after_with(statement: list[Token], depth: int) -> Token | None:
     """The first word of the statement a WITH list leads to: the word after a WITH body's ")" at the top."""
-    for previous, token in zip(statement, statement[1:]):
+    for previous, token in itertools.pairwise(statement):
         if previous.text == ")" and previous.depth == depth and token.text.isidentifier() and token.text != "AS":
             return token
     return None
