@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from runner.static import (
-    campaign,
-    graph,
-    mapping,
-    queries,
-    references,
-    schedule_check,
-    security,
-    template_refs,
-    texts,
-)
+from runner.static import campaign, graph, mapping, references, schedule_check, security, template_refs, texts
 from runner.static.check import Check
 
 CHECKS: tuple[Check, ...] = (
@@ -24,7 +14,6 @@ CHECKS: tuple[Check, ...] = (
     *references.CHECKS,
     *mapping.CHECKS,
     *security.CHECKS,
-    *queries.CHECKS,
 )
 
 
