@@ -60,12 +60,11 @@ class _ConfigLoader(_Loader):  # type: ignore[misc]  # libyaml's class is untype
         _refuse_explicit_tag(self, node)
         digits = sum(c in _DIGITS for c in node.value) if len(node.value) > MAX_INTEGER_DIGITS else 0
         if digits > MAX_INTEGER_DIGITS:
-            raise YamlError(
+            raise _error_at(
+                node,
                 "yaml.integer_too_long",
                 f"integer of {digits:,} digits: configuration integers are limited to {MAX_INTEGER_DIGITS} "
                 "digits; quote the value if it is text",
-                node.start_mark.line + 1,
-                node.start_mark.column + 1,
             )
         value: int = super().construct_yaml_int(node)
         return value
@@ -116,13 +115,17 @@ def _refuse_explicit_tag(loader: Any, node: yaml.Node) -> None:
 
 def _explicit_tag(node: yaml.Node) -> YamlError:
     tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-    return YamlError(
+    return _error_at(
+        node,
         "yaml.explicit_tag",
         f"explicit tag {tag} cannot be read here: configuration takes plain YAML values "
         "(only !!str is allowed); remove the tag, or quote the value to make it text",
-        node.start_mark.line + 1,
-        node.start_mark.column + 1,
     )
+
+
+def _error_at(node: yaml.Node, check_id: str, message: str) -> YamlError:
+    """A loader finding at the node's first character (1-based line and column)."""
+    return YamlError(check_id, message, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def decode(raw: bytes) -> str:
