@@ -2,7 +2,9 @@
 
 Queries are SQLAlchemy Core with bound parameters; a dataset is a subquery that
 renames the real columns to the contract's names, so checks never see a real name.
-Each dialect enforces the source's statement timeout its own way.
+Each dialect enforces the source's statement timeout its own way. Sources are read-only: every
+query runs in a read-only transaction (see `_read_only`); only `run_statements` (the declared
+stop/start actions) writes, on a connection of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from runner.mapping_probe import MappingIssue, probe
 from runner.sources import DatasetMapping, SourceConfig
 
 DRIVER_EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pymysql": "mysql", "MySQLdb": "mysql"}
+_READ_ONLY_CODES = {
+    "25006",
+    "1792",
+}  # PostgreSQL read_only_sql_transaction, MariaDB/MySQL ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 _TIMEOUT_CODES = {"57014", "1969", "3024"}  # PostgreSQL query_canceled, MariaDB / MySQL statement time
 
 
@@ -56,7 +62,8 @@ class SqlAlchemyAdapter:
         self._verified: dict[tuple[Any, ...], Future[list[MappingIssue]]] = {}
         self.executed: list[Executed] = []
 
-    def _create_engine(self) -> Engine:
+    def _create_engine(self, *, writable: bool = False) -> Engine:
+        """The engine of the checks (read-only), or a writable one without a pool for declared actions."""
         timeout = self._config.statement_timeout_seconds
         try:
             url = sa.engine.make_url(self._config.url)
@@ -73,13 +80,16 @@ class SqlAlchemyAdapter:
             database = url.database or ""
             if database in ("", ":memory:"):
                 # an in-memory database is one per connection anyway; no pool to close across threads
-                return sa.create_engine(url, poolclass=sa.pool.NullPool)
+                return _read_only(sa.create_engine(url, poolclass=sa.pool.NullPool), writable)
             if not database.startswith("file:") and not Path(database).exists():
                 # SQLite would create an empty database there, and every check would miss its tables
                 message = f"cannot connect to {url}: no database file {database}"
                 raise SourceError(self.name, None, message, unreachable=True)
         try:
-            engine = sa.create_engine(url, connect_args=connect_args, pool_size=self._config.max_concurrent_queries)
+            if writable:
+                engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+            else:
+                engine = sa.create_engine(url, connect_args=connect_args, pool_size=self._config.max_concurrent_queries)
         except TypeError:  # SQLite's pool takes no pool_size
             engine = sa.create_engine(url, connect_args=connect_args)
         except exc.NoSuchModuleError:
@@ -93,7 +103,7 @@ class SqlAlchemyAdapter:
             ) from None
         if url.get_backend_name() == "mysql":
             event.listen(engine, "connect", _mysql_statement_time(timeout))
-        return engine
+        return _read_only(engine, writable)
 
     def dataset(self, name: str) -> FromClause:
         mapping = self._config.datasets.get(name)
@@ -198,18 +208,23 @@ class SqlAlchemyAdapter:
         return rows
 
     def run_statements(self, statements: Sequence[str], *, check: str | None = None) -> None:
-        with self._connection(check) as connection, connection.begin():
-            for statement in statements:
-                connection.execute(sa.text(statement))
+        """The declared actions, the only statements that may write: on a writable connection of their own."""
+        engine = self._create_engine(writable=True)
+        try:
+            with self._connection(check, engine) as connection, connection.begin():
+                for statement in statements:
+                    connection.execute(sa.text(statement))
+        finally:
+            engine.dispose()
 
     def close(self) -> None:
         self._engine.dispose()
 
     @contextmanager
-    def _connection(self, check: str | None) -> Iterator[Connection]:
+    def _connection(self, check: str | None, engine: Engine | None = None) -> Iterator[Connection]:
         with self._slots:
             try:
-                with self._engine.connect() as connection, self._sqlite_deadline(connection):
+                with (engine or self._engine).connect() as connection, self._sqlite_deadline(connection):
                     yield connection
             except exc.DBAPIError as error:
                 raise self._failure(error, check) from None
@@ -235,6 +250,9 @@ class SqlAlchemyAdapter:
         codes = {str(getattr(original, "sqlstate", "")), str(original.args[0]) if original and original.args else ""}
         text = str(original).strip().splitlines()[0] if original else str(error)
         where = self._engine.url.render_as_string(hide_password=True)
+        if codes & _READ_ONLY_CODES or text == "attempt to write a readonly database":
+            message = f"the source refused a write in a read-only transaction ({text}); a check may only read"
+            return SourceError(self.name, check, message)
         if codes & _TIMEOUT_CODES or text == "interrupted":
             message = f"query exceeded the statement timeout of {self._config.statement_timeout_seconds} s"
             return SourceError(self.name, check, message, unreachable=True)
@@ -268,6 +286,34 @@ def _knows_not_materialized(dialect: sa.Dialect) -> bool:
 def _is_connect_error(error: exc.DBAPIError) -> bool:
     text = str(error.orig).lower()
     return any(failure in text for failure in _CONNECT_FAILURES)
+
+
+def _read_only(engine: Engine, writable: bool) -> Engine:
+    """Every transaction of the checks' engine is read-only, whatever its SQL calls (nextval(), a function
+    that writes): SQLite refuses writes on the connection, PostgreSQL and MariaDB on each transaction
+    (a session setting could be undone by a function a check calls)."""
+    if writable:
+        return engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _raw("PRAGMA query_only = ON"))
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", lambda connection: _raw("SET TRANSACTION READ ONLY")(connection.connection))
+    elif engine.dialect.name == "mysql":
+        event.listen(engine, "begin", lambda connection: _raw("START TRANSACTION READ ONLY")(connection.connection))
+    return engine
+
+
+def _raw(statement: str) -> Callable[..., None]:
+    """Run a statement on the DBAPI connection, outside SQLAlchemy's bookkeeping."""
+
+    def run(dbapi_connection: Any, *_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    return run
 
 
 def _mysql_statement_time(seconds: int) -> Any:

@@ -256,3 +256,60 @@ def test_a_query_dataset_may_end_in_a_semicolon_and_a_comment(crm_url: str):
     functional = adapter.over_datasets("SELECT COUNT(*) AS vips FROM customers")
     assert adapter.fetch(functional) == [{"vips": 2}]
     adapter.close()
+
+
+SEQUENCE_FIRST = {"postgresql": "SELECT nextval('seq') AS n", "mariadb": "SELECT NEXTVAL(seq) AS n"}
+SEQUENCE_NOW = {
+    "postgresql": "SELECT last_value AS n FROM seq",
+    "mariadb": "SELECT next_not_cached_value AS n FROM seq",
+}
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_a_check_cannot_advance_a_sequence_of_the_source(backend: str, tmp_path: Path):
+    """A SELECT may call functions that write (nextval()): the read-only transaction refuses them."""
+    with scratch_database(backend, tmp_path) as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("CREATE SEQUENCE seq"))
+        before = engine.connect().execute(sa.text(SEQUENCE_NOW[backend])).scalar()
+        adapter = open_adapter(source(url))
+        with pytest.raises(SourceError) as refused:
+            adapter.fetch(sa.text(SEQUENCE_FIRST[backend]), check="sneaky")
+        adapter.close()
+        assert refused.value.message.startswith("the source refused a write in a read-only transaction (")
+        assert refused.value.message.endswith("); a check may only read")
+        assert not refused.value.unreachable
+        with engine.connect() as connection:
+            assert connection.execute(sa.text(SEQUENCE_NOW[backend])).scalar() == before
+        engine.dispose()
+
+
+def test_sqlite_source_refuses_a_write_from_a_check(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (n INTEGER)"))
+    adapter = open_adapter(source(url))
+    with pytest.raises(SourceError) as refused:
+        adapter.fetch(sa.text("INSERT INTO t VALUES (1) RETURNING n"), check="sneaky")
+    assert str(refused.value) == (
+        "source 'crm' (check sneaky): the source refused a write in a read-only transaction "
+        "(attempt to write a readonly database); a check may only read"
+    )
+    adapter.run_statements(["INSERT INTO t VALUES (2)"])  # a declared action still writes
+    assert adapter.fetch(sa.text("SELECT n FROM t")) == [{"n": 2}]
+    adapter.close()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_declared_actions_write_on_a_server_source(backend: str, tmp_path: Path):
+    with scratch_database(backend, tmp_path) as url:
+        adapter = open_adapter(source(url))
+        adapter.run_statements(["CREATE TABLE switch (enabled INTEGER)", "INSERT INTO switch VALUES (1)"])
+        assert adapter.fetch(sa.text("SELECT enabled FROM switch")) == [{"enabled": 1}]
+        with pytest.raises(SourceError, match="refused a write in a read-only transaction"):
+            adapter.fetch(sa.text("DELETE FROM switch"))
+        assert adapter.fetch(sa.text("SELECT enabled FROM switch")) == [{"enabled": 1}]
+        adapter.close()

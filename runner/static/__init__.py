@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from runner.static import campaign, graph, mapping, references, schedule_check, security, template_refs, texts
+from runner.static import (
+    campaign,
+    graph,
+    mapping,
+    queries,
+    references,
+    schedule_check,
+    security,
+    template_refs,
+    texts,
+)
 from runner.static.check import Check
 
 CHECKS: tuple[Check, ...] = (
@@ -14,6 +24,7 @@ CHECKS: tuple[Check, ...] = (
     *references.CHECKS,
     *mapping.CHECKS,
     *security.CHECKS,
+    *queries.CHECKS,
 )
 
 
