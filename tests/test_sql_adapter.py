@@ -272,11 +272,14 @@ def test_a_check_cannot_advance_a_sequence_of_the_source(backend: str, tmp_path:
         engine = sa.create_engine(url)
         with engine.begin() as connection:
             connection.execute(sa.text("CREATE SEQUENCE seq"))
-        before = engine.connect().execute(sa.text(SEQUENCE_NOW[backend])).scalar()
+        with engine.connect() as connection:  # closed at once: an open transaction would hold the sequence
+            before = connection.execute(sa.text(SEQUENCE_NOW[backend])).scalar()
         adapter = open_adapter(source(url))
-        with pytest.raises(SourceError) as refused:
-            adapter.fetch(sa.text(SEQUENCE_FIRST[backend]), check="sneaky")
-        adapter.close()
+        try:
+            with pytest.raises(SourceError) as refused:
+                adapter.fetch(sa.text(SEQUENCE_FIRST[backend]), check="sneaky")
+        finally:
+            adapter.close()
         assert refused.value.message.startswith("the source refused a write in a read-only transaction (")
         assert refused.value.message.endswith("); a check may only read")
         assert not refused.value.unreachable
