@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from runner.errors import SourceUnreachable
 from runner.root import NotARepository, is_repository
-from runner.store.failures import corrupted, explain, lock_wait
+from runner.store.failures import StoreFailure, corrupted, explain, explain_server, lock_wait, locked
 from runner.store.tables import HEAD_REVISION
 
 STATE_URL_VARIABLE = "CAMPAIGN_GUARD_STATE_URL"
@@ -45,9 +45,10 @@ def store_label(root: Path, environ: Mapping[str, str] | None = None) -> str:
 class Store:
     """A migrated state store; `write()` is the one way to change it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, wait: float | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.wait = lock_wait() if wait is None else wait  # seconds a writer waits for the lock
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -76,13 +77,17 @@ class Store:
         """The store's write lock inside the connection's transaction (SQLite: its BEGIN IMMEDIATE)."""
         if self.dialect == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-        elif self.dialect in ("mysql", "mariadb"):
-            connection.execute(sa.select(sa.func.get_lock("campaign-guard", 600)))
+        elif self.dialect in ("mysql", "mariadb") and not self._got_lock(connection):
+            raise locked(_safe(str(self.engine.url)), self.wait)
         try:
             yield
         finally:
             if self.dialect in ("mysql", "mariadb"):
                 connection.execute(sa.select(sa.func.release_lock("campaign-guard")))
+
+    def _got_lock(self, connection: Connection) -> bool:
+        """MariaDB's GET_LOCK answers 0 when the wait passed (not an error): then the lock is not ours."""
+        return connection.execute(sa.select(sa.func.get_lock("campaign-guard", self.wait))).scalar() == 1
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -118,7 +123,7 @@ def _open(url: str, *, migrate: bool, create: bool, wait: float) -> Store | None
         if _empty_file(url):  # SQLite would take it for a new store and silently start over
             raise corrupted(_safe(url))
         engine = _engine(url, create=create, wait=wait)
-        store = Store(engine)
+        store = Store(engine, wait)
         if not create and _revision(store) is None:
             store.close()
             return None
@@ -189,11 +194,11 @@ def _create_file(path: Path) -> None:
 
 def _engine(url: str, *, create: bool = True, wait: float | None = None) -> Engine:
     parsed = sa.engine.make_url(url)
+    seconds = lock_wait() if wait is None else wait
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return _server_engine(parsed, seconds)
     if create and parsed.database and parsed.database != ":memory:" and not _is_uri(parsed):
         _create_file(Path(parsed.database))
-    seconds = lock_wait() if wait is None else wait
     engine = sa.create_engine(parsed, connect_args={"timeout": seconds})  # SQLite's busy timeout
 
     @sa.event.listens_for(engine, "handle_error")
@@ -215,6 +220,32 @@ def _engine(url: str, *, create: bool = True, wait: float | None = None) -> Engi
     def _begin(connection: Connection) -> None:
         # take the write lock at the start: no two writers interleave read-modify-write
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _server_engine(parsed: sa.engine.URL, wait: float) -> Engine:
+    """A PostgreSQL or MariaDB store: the lock wait bounded, every error one line naming the store.
+
+    A server that stops mid-run drops the connection (or refuses the next one): that is a
+    StoreFailure too, so the results already evaluated are printed before its line.
+    """
+    options = {"options": f"-c lock_timeout={int(wait * 1000)}"} if parsed.get_backend_name() == "postgresql" else {}
+    engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=options)
+    label = parsed.render_as_string(hide_password=True)
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _explain(context: Any) -> None:
+        if context.is_pre_ping:
+            return  # the pool reconnects; a failure to reconnect comes here again
+        original = context.original_exception
+        arguments = getattr(original, "args", ()) or ()
+        codes = {str(getattr(original, "sqlstate", None) or ""), str(arguments[0]) if arguments else ""}
+        if context.connection is None:  # a new connection refused: the server is down or unreachable
+            raise StoreFailure(f"state store {label}: cannot connect: {_first_line(original)}") from None
+        failure = explain_server(codes, str(original), lost=context.is_disconnect, label=label, wait=wait)
+        if failure is not None:
+            raise failure from None
 
     return engine
 
