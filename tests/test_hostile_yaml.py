@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -189,7 +189,10 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     return rel, b"".join(lines)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+# Two thousand examples (~45 s of CPU); the deadline catches a mutation that makes validate hang.
+@settings(
+    max_examples=2000, deadline=timedelta(seconds=10), suppress_health_check=[HealthCheck.too_slow], database=None
+)
 @given(mutated())
 def test_validate_never_raises_on_a_mutated_shipped_file(case: tuple[str, bytes]) -> None:
     rel, raw = case
