@@ -37,6 +37,7 @@ from .servers import Mailbox
 NOW = "2026-12-01T11:01:00+03:00"
 RUN_DUE = ("run", "--due", "--format", "json", "--now", NOW)
 HOST = socket.gethostname()
+KILLED = "killed before it finished, its results are not kept"
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
 
@@ -155,6 +156,14 @@ def test_a_run_killed_mid_way_is_taken_over_at_once_and_reported_abandoned(
         killed, row = blocked_run(crm, waiting)
         kill(killed)
     wait_for(lambda: not holder_alive(row["holder"]), "end of the killed run's session")
+    started = clock(row["started_at"].replace(tzinfo=UTC), datetime.fromisoformat(NOW))
+    process = f"pid {killed.pid} on {HOST}"
+    line = f"abandoned  run {row['id']} ({process}), started {started}: {KILLED}"
+    before = run_cli("report", "--now", NOW)  # not marked yet: the report sees its process is gone
+    assert before.stdout.splitlines()[4:6] == [
+        "runs       1 in the window, the newest evaluated at 2026-12-01 11:01 +03:00",
+        line,
+    ]
 
     after = run_cli(*RUN_DUE, env={"CAMPAIGN_GUARD_DEMO_URL": crm})
     assert (after.returncode, after.stderr) == (1, "")  # no "is being evaluated by run ...; skipped"
@@ -162,14 +171,19 @@ def test_a_run_killed_mid_way_is_taken_over_at_once_and_reported_abandoned(
     assert [(r["id"] == row["id"], r["status"]) for r in run_rows()] == [(True, "abandoned"), (False, "done")]
 
     report = run_cli("report", "--now", NOW)
-    started = clock(row["started_at"].replace(tzinfo=UTC), datetime.fromisoformat(NOW))
+    assert report.stdout.splitlines()[4:6] == [
+        "runs       2 in the window, the newest evaluated at 2026-12-01 11:01 +03:00",
+        line,
+    ]
+    markdown = run_cli("report", "--format", "markdown", "--now", NOW)
     assert (
-        f"abandoned  run {row['id']} (pid {killed.pid} on {HOST}), started {started}: "
-        "killed before it finished, its results are not kept"
-    ) in report.stdout.splitlines()
+        f"- **abandoned:** run `{row['id']}` ({process}), started {started}: {KILLED}"
+    ) in markdown.stdout.splitlines()
+    page = run_cli("report", "--format", "html", "--now", NOW)
     assert (
-        report.stdout.splitlines()[4] == "runs       2 in the window, the newest evaluated at 2026-12-01 11:01 +03:00"
-    )
+        f'  <dt>abandoned</dt><dd class="fail">run <code>{row["id"]}</code> ({process}), '
+        f"started {started}: {KILLED}</dd>"
+    ) in page.stdout.splitlines()
 
 
 def test_a_run_whose_holder_is_alive_is_respected_and_the_other_exits_0_on_one_line(

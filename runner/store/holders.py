@@ -119,7 +119,8 @@ def _take(store: Store, holder_id: str) -> Holder:
     except OSError as error:
         raise StoreFailure(
             f"state store {store.engine.url.render_as_string(hide_password=True)}: cannot create the lock file "
-            f"that shows this process is alive in {directory}: {error.strerror or error}"
+            f"that shows this process is alive in {directory}: {error.strerror or error}; "
+            "make the directory writable and run again"
         ) from None
     return Holder(holder_id, pid, _file=lock_file, _path=path)
 

@@ -116,7 +116,7 @@ schedule_claims = sa.Table(
     sa.Column("schedule", sa.String(200), primary_key=True),
     sa.Column("evaluated_until", sa.DateTime),  # the newest fire time already evaluated
     sa.Column("claimed_by", sa.String(32)),  # a running run holds it
-    sa.Column("claimed_until", sa.DateTime),  # a claim of a run that died expires
+    sa.Column("claimed_until", sa.DateTime),  # a claim of a dead run is taken over (runs.holder)
 )
 
 notifications = sa.Table(
