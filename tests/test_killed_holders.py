@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from runner.report.times import clock
 from runner.store.connect import Store, open_store
-from runner.store.holders import alive
+from runner.store.holders import alive, hold
 from runner.store.tables import outbox, runs
 
 from .conftest import ROOT, run_cli
@@ -37,7 +37,7 @@ from .servers import Mailbox
 NOW = "2026-12-01T11:01:00+03:00"
 RUN_DUE = ("run", "--due", "--format", "json", "--now", NOW)
 HOST = socket.gethostname()
-KILLED = "killed before it finished, its results are not kept"
+KILLED = "killed before it finished"
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
 
@@ -244,3 +244,40 @@ def test_a_notify_killed_while_sending_leaves_its_message_to_the_next_one(
     with looking() as store, store.read() as db:
         rows = db.execute(sa.select(outbox.c.status, outbox.c.attempts, outbox.c.claim_holder)).all()
     assert [tuple(row) for row in rows] == [("sent", 1, None)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_holder_lives_as_long_as_its_store_is_open(backend: str, tmp_path: Path) -> None:
+    with scratch_database(backend, tmp_path) as url:
+        mine, other = (
+            open_store(ROOT, {"CAMPAIGN_GUARD_STATE_URL": url}),
+            open_store(ROOT, {"CAMPAIGN_GUARD_STATE_URL": url}),
+        )
+        try:
+            holder = hold(mine)
+            assert hold(mine) is holder  # one per open store
+            with other.read() as connection:
+                assert alive(other, connection, holder.id)
+                assert not alive(other, connection, "0" * 32)  # never held
+            mine.close()  # releases it
+            with other.read() as connection:
+                assert not alive(other, connection, holder.id)
+        finally:
+            mine.close()
+            other.close()
+        if backend == "sqlite":
+            assert list((tmp_path / "scratch.db.holders").iterdir()) == []  # its lock file went with it
+
+
+def test_lock_files_of_dead_processes_are_swept_when_a_holder_is_taken(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    directory = tmp_path / "state.db.holders"
+    directory.mkdir()
+    (directory / f"{'d' * 32}.lock").write_text("")  # its process died: nobody holds the file
+    store = open_store(ROOT, {"CAMPAIGN_GUARD_STATE_URL": url})
+    try:
+        holder = hold(store)
+        assert sorted(path.name for path in directory.iterdir()) == [f"{holder.id}.lock"]
+    finally:
+        store.close()
+    assert list(directory.iterdir()) == []

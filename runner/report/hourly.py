@@ -122,7 +122,7 @@ class LocalizationCount:
 
 @dataclass(frozen=True)
 class AbandonedRun:
-    """A run of the window whose process died before it finished (killed): what it evaluated is not kept."""
+    """A run of the window whose process died before it finished (killed); the next run took its schedules over."""
 
     id: str
     pid: int | None

@@ -111,6 +111,7 @@ def _take(store: Store, holder_id: str) -> Holder:
         return Holder(holder_id, pid)
     try:
         directory.mkdir(exist_ok=True)
+        _sweep(directory)
         draft = directory / f".{holder_id}.new"
         lock_file = draft.open("w")
         fcntl.flock(lock_file, fcntl.LOCK_EX)
@@ -123,6 +124,12 @@ def _take(store: Store, holder_id: str) -> Holder:
             "make the directory writable and run again"
         ) from None
     return Holder(holder_id, pid, _file=lock_file, _path=path)
+
+
+def _sweep(directory: Path) -> None:
+    """Remove the lock files of processes that died holding nothing the store names (found by nobody else)."""
+    for path in directory.glob("*.lock"):
+        _file_held(path)
 
 
 def _file_held(path: Path) -> bool:

@@ -1,8 +1,8 @@
 """Runs, and the schedule claims that keep two overlapping runs from evaluating the same work.
 
 A run's claims are tied to its holder (runner.store.holders): a claim whose run's process is dead
-is taken over at once, and that run is marked abandoned. The lease only still matters for a claim
-whose holder cannot be asked (a run of an older campaign-guard).
+is taken over at once, and that run is marked abandoned. The lease still bounds every claim, as
+before: a run alive but stuck for longer loses its schedules to the next run.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from runner.store.connect import Store
 from runner.store.holders import alive, hold
 from runner.store.tables import runs, schedule_claims
 
-# a run whose process cannot be asked (no holder) keeps its schedules claimed this long
+# a claim lasts this long at most, longer than any healthy run (a dead run's is taken over at once)
 CLAIM_LEASE = timedelta(minutes=30)
 
 
