@@ -100,6 +100,13 @@ def _take(store: Store, holder_id: str) -> Holder:
     if store.dialect in ("postgresql", "mysql", "mariadb"):
         connection = store.engine.connect()
         if store.dialect == "postgresql":
+            # a machine that vanishes sends no FIN: the server probes the idle session and ends it within a minute
+            for setting, value in (
+                ("tcp_keepalives_idle", 30),
+                ("tcp_keepalives_interval", 10),
+                ("tcp_keepalives_count", 3),
+            ):
+                connection.execute(sa.select(sa.func.set_config(setting, str(value), False)))
             connection.execute(sa.select(sa.func.pg_advisory_lock(_key(holder_id))))
         else:
             connection.execute(sa.select(sa.func.get_lock(_lock_name(holder_id), 0)))
