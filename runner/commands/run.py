@@ -49,11 +49,15 @@ def run(
         selection = " ".join([*(f"--check {c}" for c in checks), *(["--due"] if due else []), schedule or ""]).strip()
         run_id = start_run(store, "run", selection, now)
         failed = True
+        held: HeldByLiveRuns | None = None
+        changes: dict[str, int] = {}
         try:
             tasks, fired = _select(repo, store, run_id, tasks, now, due=due, schedule=schedule)
             changes = _evaluate(repo, store, run_id, tasks, now, evaluated)
             complete(store, run_id, fired)
             failed = False
+        except HeldByLiveRuns as busy:
+            held, failed = busy, False
         finally:
             errors = sum(result.status is Status.ERROR for result in evaluated)
             finish_run(store, run_id, results=len(evaluated), errors=errors, failed=failed)
@@ -65,14 +69,19 @@ def run(
         raise
     finally:
         store.close()
-    sys.stdout.write(RESULT_REPORTERS[output_format](evaluated, verbosity, display))
-    made = ", ".join(f"{count(n)} {kind}" for kind, n in sorted(changes.items())) or "no changes"
-    footer = (
-        f"Problems: {made}; open now: {count(problems)} problems, {count(warnings)} warnings"
-        " (campaign-guard problems list)\n"
-    )
-    if output_format == "text":  # JSON stays a list of results; the store answers the rest
-        sys.stdout.write(footer)
+    if held is not None:  # the live runs evaluate and report: one line, and nothing to count
+        print(f"campaign-guard: {held}", file=sys.stderr)
+        if output_format == "json":
+            sys.stdout.write(RESULT_REPORTERS[output_format](evaluated, verbosity, display))
+    else:
+        sys.stdout.write(RESULT_REPORTERS[output_format](evaluated, verbosity, display))
+        made = ", ".join(f"{count(n)} {kind}" for kind, n in sorted(changes.items())) or "no changes"
+        footer = (
+            f"Problems: {made}; open now: {count(problems)} problems, {count(warnings)} warnings"
+            " (campaign-guard problems list)\n"
+        )
+        if output_format == "text":  # JSON stays a list of results; the store answers the rest
+            sys.stdout.write(footer)
     read = (*RUN_KINDS, *(["subscriptions"] if then_notify else []))
     documents = [document for kind in read for document in repo.documents(kind)]
     skipped = skipped_files(documents)
@@ -85,6 +94,8 @@ def run(
         return ExitCode.CONFIG_ERROR  # checks silently missing are worse than a failed run
     if errors or undelivered:
         return ExitCode.SOURCE_ERROR
+    if held is not None:
+        return ExitCode.OK  # the open problems are the live runs' to report
     if problems:
         return ExitCode.PROBLEMS
     return ExitCode.WARNINGS if strict and warnings else ExitCode.OK
@@ -119,10 +130,19 @@ def _select(
     membership = [set(schedules_of(task, schedules)) & {s.name for s in wanted} for task in tasks]
     fired = {s.name: s.last_fire(now) for s in wanted if not s.broken and any(s.name in names for names in membership)}
     claimed, busy = claim(store, run_id, fired, force=schedule is not None)
+    if busy and not claimed and all(other.alive for other in busy.values()):
+        raise HeldByLiveRuns(sorted({str(other) for other in busy.values()}))
     for name, other in sorted(busy.items()):
-        print(f"campaign-guard: schedule {name!r} is being evaluated by run {other}; skipped", file=sys.stderr)
+        print(f"campaign-guard: schedule {name!r} is being evaluated by {other}; skipped", file=sys.stderr)
     selected = [task for task, names in zip(tasks, membership, strict=True) if names & claimed]
     return selected, [(name, fire if fire is not None else now) for name, fire in fired.items() if name in claimed]
+
+
+class HeldByLiveRuns(Exception):
+    """Every due schedule is claimed by runs whose processes are alive: nothing to do, and that is fine."""
+
+    def __init__(self, runs: list[str]) -> None:
+        super().__init__(f"every due schedule is being evaluated by {', '.join(runs)}; nothing to do")
 
 
 def _evaluate(

@@ -23,6 +23,7 @@ from runner.builtin.system import SYSTEM_CHECKS
 from runner.report.times import duration
 from runner.store.clock import from_store, to_store
 from runner.store.connect import Store
+from runner.store.holders import alive
 from runner.store.problems import ACTIVE  # what `run` counts as "open now"
 from runner.store.tables import problems, results, runs
 
@@ -120,6 +121,20 @@ class LocalizationCount:
 
 
 @dataclass(frozen=True)
+class AbandonedRun:
+    """A run of the window whose process died before it finished (killed); the next run took its schedules over."""
+
+    id: str
+    pid: int | None
+    host: str
+    started_at: datetime
+
+    @property
+    def process(self) -> str:
+        return f"pid {self.pid} on {self.host}" if self.pid is not None else f"on {self.host}"
+
+
+@dataclass(frozen=True)
 class HourlyReport:
     now: datetime  # aware; its zone is the zone the report is written in
     since: timedelta
@@ -129,6 +144,7 @@ class HourlyReport:
     sections: tuple[Section, ...]
     open_by_localization: tuple[LocalizationCount, ...]
     muted: int
+    abandoned: tuple[AbandonedRun, ...] = ()
 
     @property
     def start(self) -> datetime:
@@ -157,6 +173,7 @@ def collect(store: Store, now: datetime, since: timedelta) -> HourlyReport:
             .where(problems.c.status.in_((*ACTIVE, "muted")))
             .group_by(problems.c.localization, problems.c.severity, problems.c.status)
         ).all()
+        abandoned = _abandoned(store, connection, start, end)
         by_localization: dict[str, dict[str, int]] = {}
         muted = 0
         for localization, severity, status, count in counts:
@@ -179,6 +196,21 @@ def collect(store: Store, now: datetime, since: timedelta) -> HourlyReport:
             )
         ),
         muted=muted,
+        abandoned=abandoned,
+    )
+
+
+def _abandoned(store: Store, connection: sa.Connection, start: datetime, end: datetime) -> tuple[AbandonedRun, ...]:
+    """The window's runs marked abandoned, and those still `running` whose process is dead (not yet marked)."""
+    rows = connection.execute(
+        sa.select(runs.c.id, runs.c.pid, runs.c.host, runs.c.started_at, runs.c.status, runs.c.holder)
+        .where(runs.c.evaluated_at > start, runs.c.evaluated_at <= end, runs.c.status.in_(("abandoned", "running")))
+        .order_by(runs.c.started_at, runs.c.id)
+    ).all()
+    return tuple(
+        AbandonedRun(row.id, row.pid, row.host, row.started_at.replace(tzinfo=UTC))
+        for row in rows
+        if row.status == "abandoned" or (row.holder is not None and not alive(store, connection, row.holder))
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.wait = lock_wait() if wait is None else wait  # seconds a writer waits for the lock
+        self._closing: list[Callable[[], None]] = []
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -94,7 +95,13 @@ class Store:
         with self.engine.connect() as connection:
             yield connection
 
+    def on_close(self, action: Callable[[], None]) -> None:
+        """Done when the store is closed, before its connections are (a holder's release)."""
+        self._closing.append(action)
+
     def close(self) -> None:
+        while self._closing:
+            self._closing.pop()()
         self.engine.dispose()
 
 

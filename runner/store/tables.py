@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 # the newest migration: a store at this revision needs no upgrade (checked without loading Alembic)
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 metadata = sa.MetaData()
 
@@ -19,10 +19,12 @@ runs = sa.Table(
     sa.Column("evaluated_at", sa.DateTime, nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime),
-    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed
+    sa.Column("status", sa.String(16), nullable=False),  # running, done, failed, abandoned (killed)
     sa.Column("results", sa.Integer, nullable=False, server_default="0"),
     sa.Column("errors", sa.Integer, nullable=False, server_default="0"),
     sa.Column("host", sa.String(255), nullable=False, server_default=""),
+    sa.Column("holder", sa.String(32)),  # the proof its process is alive (runner.store.holders)
+    sa.Column("pid", sa.Integer),
 )
 
 problems = sa.Table(
@@ -114,7 +116,7 @@ schedule_claims = sa.Table(
     sa.Column("schedule", sa.String(200), primary_key=True),
     sa.Column("evaluated_until", sa.DateTime),  # the newest fire time already evaluated
     sa.Column("claimed_by", sa.String(32)),  # a running run holds it
-    sa.Column("claimed_until", sa.DateTime),  # a claim of a run that died expires
+    sa.Column("claimed_until", sa.DateTime),  # a claim of a dead run is taken over (runs.holder)
 )
 
 notifications = sa.Table(
@@ -156,6 +158,7 @@ outbox = sa.Table(
     sa.Column("sent_at", sa.DateTime),
     sa.Column("claimed_by", sa.String(32)),
     sa.Column("claimed_until", sa.DateTime),
+    sa.Column("claim_holder", sa.String(32)),  # the claiming process: dead, its lease is taken over
     sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
     sa.Index("ix_outbox_subscription_created", "subscription", "created_at"),
 )
