@@ -101,7 +101,8 @@ def run(
         sys.stdout.write(_text(planned, delivered, due, dry_run, display, deadline))
     if entries:
         return ExitCode.CONFIG_ERROR  # a subscription silently missing is worse than a failed delivery
-    return ExitCode.SOURCE_ERROR if delivered.retrying or delivered.failed else ExitCode.OK
+    undelivered = delivered.retrying or delivered.failed or delivered.deferred or delivered.left
+    return ExitCode.SOURCE_ERROR if undelivered else ExitCode.OK
 
 
 def _report(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool) -> dict[str, Any]:

@@ -106,10 +106,15 @@ def _notify(store: Store, repo: Repository, now: datetime) -> int:
 
     _planned, delivered, _due = notify(store, repo, now)
     failures = {**delivered.retrying, **delivered.failed}
-    print(f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered", file=sys.stderr)
+    later = len(delivered.deferred) + delivered.left
+    print(
+        f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered"
+        + (f", {later} left for the next run" if later else ""),
+        file=sys.stderr,
+    )
     for message_id, error in sorted(failures.items()):
         print(f"campaign-guard: message #{message_id} not delivered: {error}", file=sys.stderr)
-    return len(failures)
+    return len(failures) + later
 
 
 def _select(

@@ -18,7 +18,7 @@ Telegram messages carry none (docs/notifications.md, "Duplicates").
 from __future__ import annotations
 
 import json
-import time
+import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +26,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from runner.deadlines import NOTIFY_DEADLINE
+from runner.deadlines import NOTIFY_DEADLINE, Deadline
 from runner.notify.breaker import Breaker
 from runner.notify.channels import endpoints as channel_endpoints
+from runner.notify.channels._exchange import message_timeout
 from runner.notify.message import DeliveryError, Rendered
 from runner.store.clock import to_store
 from runner.store.connect import Store
@@ -64,12 +65,14 @@ def deliver(
 ) -> Delivered:
     """Send every message due at `now`, one claim at a time, until `deadline` seconds have passed.
 
-    No message is given more time than the pass has left.
+    Each message may take CAMPAIGN_GUARD_MESSAGE_TIMEOUT (the deadline, if shorter); one is started
+    only while that still fits before the deadline, so the pass ends in time.
     """
     done = Delivered()
     token = uuid.uuid4().hex
-    ends = time.monotonic() + deadline
-    while (left := ends - time.monotonic()) > 0 and (claimed := _claim(store, now, token)) is not None:
+    ends = Deadline.start(deadline)
+    each = min(message_timeout(os.environ if environ is None else environ), deadline)
+    while _in_time(ends, each, done) and (claimed := _claim(store, now, token)) is not None:
         message_id, channel, recipients, rendered, key = claimed
         servers = endpoints(channel, recipients, environ)
         tripped = done.breaker.tripped(servers)
@@ -79,7 +82,7 @@ def deliver(
             done.deferred[message_id] = tripped
             continue
         try:
-            send(channel, recipients, rendered, key=key, environ=environ, timeout=left)
+            send(channel, recipients, rendered, key=key, environ=environ, timeout=each)
         except DeliveryError as error:
             _failed(store, message_id, now, str(error), retryable=error.retryable)
             (done.retrying if error.retryable else done.failed)[message_id] = str(error)
@@ -89,9 +92,14 @@ def deliver(
         _sent(store, message_id, now)
         done.breaker.reached(servers)
         done.sent.append(message_id)
-    if ends - time.monotonic() <= 0:
+    if not _in_time(ends, each, done):
         done.left = _still_due(store, now, token)
     return done
+
+
+def _in_time(ends: Deadline, each: float, done: Delivered) -> bool:
+    """Whether a message's whole timeout still fits before the deadline; the first one always does."""
+    return ends.left() >= each or not (done.sent or done.retrying or done.failed or done.deferred)
 
 
 def _sent(store: Store, message_id: int, now: datetime) -> None:

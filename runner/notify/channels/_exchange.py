@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from runner.deadlines import seconds_text
+from runner.errors import UsageError
 from runner.notify.message import DeliveryError
 
 CONNECT_VARIABLE = "CAMPAIGN_GUARD_CONNECT_TIMEOUT"
@@ -42,7 +43,7 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     except ValueError:
         value = 0.0
     if not 0 < value < float("inf"):
-        raise DeliveryError(f"{name}={text!r} is not a number of seconds above 0", retryable=False)
+        raise UsageError(f"{name}={text!r}: give a number of seconds above 0")
     return value
 
 
@@ -107,11 +108,21 @@ class Exchange:
 
     def failure(self, error: BaseException, where: str) -> DeliveryError | None:
         """The deadline's error when it (or a socket timeout) ended the exchange; None for other failures."""
-        if isinstance(error, TimeoutError) and self.connecting and not self.expired:
+        timed_out = _timed_out(error)
+        if timed_out and self.connecting and not self.expired:
             return DeliveryError(f"{where} did not accept a connection within {seconds_text(self.connect)} s")
-        if self.expired or isinstance(error, TimeoutError):
+        if self.expired or timed_out:
             return DeliveryError(f"{where} did not answer within {seconds_text(self.deadline)} s")
         return None
+
+
+def _timed_out(error: BaseException | None) -> bool:
+    """A socket timeout, or an error raised while handling one (smtplib's SMTPServerDisconnected)."""
+    while error is not None:
+        if isinstance(error, TimeoutError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _shut(descriptor: int) -> None:
