@@ -83,30 +83,43 @@ def smtp(monkeypatch: pytest.MonkeyPatch, port: int) -> str:
     return f"SMTP server 127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize(
-    ("drip_of", "interval"),
-    [(b"", 2.0), (BANNER, 2.0), (BANNER, 0.25)],
-    ids=["silent", "banner-1-byte-every-2s", "banner-1-byte-every-0.25s"],
+STARTTLS_THEN_SILENCE = (  # banner, EHLO's answer, STARTTLS's answer; then nothing for the TLS handshake
+    b"220 mail.example.com ESMTP\r\n250-mail.example.com\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n"
 )
-def test_an_smtp_server_that_never_finishes_its_banner_is_a_retry_within_the_deadline(
+
+
+@pytest.mark.parametrize(
+    ("url", "head", "drip_of", "interval"),
+    [
+        ("smtp://{where}?from=guard@example.com", b"", b"", 2.0),
+        ("smtp://{where}?from=guard@example.com", b"", BANNER, 2.0),
+        ("smtp://{where}?from=guard@example.com", b"", BANNER, 0.25),
+        ("smtps://{where}?from=guard@example.com", b"", b"", 2.0),
+        ("smtp://{where}?starttls=true&from=guard@example.com", STARTTLS_THEN_SILENCE, b"", 2.0),
+    ],
+    ids=["silent", "banner-1-byte-every-2s", "banner-1-byte-every-0.25s", "tls-handshake", "starttls-handshake"],
+)
+def test_an_smtp_server_that_never_finishes_answering_is_a_retry_within_the_deadline(
     repo: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     drip: Callable[..., Drip],
+    url: str,
+    head: bytes,
     drip_of: bytes,
     interval: float,
 ):
-    server = drip(drip_of, interval=interval)
-    where = smtp(monkeypatch, server.port)
+    server = drip(drip_of, head=head, interval=interval)
+    monkeypatch.setenv("CAMPAIGN_GUARD_SMTP_URL", url.format(where=f"127.0.0.1:{server.port}"))
     queue(repo, ("email", ["ops@example.com"]))
     code, out = notify(repo, capsys, limit=3)
-    error = f"{where} did not answer within 1 s"
+    error = f"SMTP server 127.0.0.1:{server.port} did not answer within 1 s"
     assert (code, out) == (
         4,
         [f"#1 ops immediate via email: Message 1 - will retry: {error}", "0 message(s) sent, 1 to retry, 0 failed"],
     )
     assert rows(repo) == [(1, "pending", 1, error)]
-    assert server.sent[0] < len(drip_of) or not drip_of  # the banner was cut off
+    assert server.sent[0] < len(head) + len(drip_of) or not drip_of  # cut off before the banner's end
 
 
 @pytest.mark.parametrize(
