@@ -23,6 +23,15 @@ def closed_port() -> socket.socket:
     return sock
 
 
+@contextlib.contextmanager
+def full_backlog() -> Iterator[int]:
+    """A port that never completes a connection: it listens with a backlog of one, already taken."""
+    with closed_port() as sock, socket.socket() as first:
+        sock.listen(0)
+        first.connect(sock.getsockname())  # never accepted: later connection attempts wait in vain
+        yield port_of(sock)
+
+
 def port_of(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 

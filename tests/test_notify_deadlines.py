@@ -22,7 +22,7 @@ from runner.main import main
 from runner.store.connect import open_store
 from runner.store.tables import outbox
 
-from .servers import Drip, closed_port, port_of
+from .servers import Drip, closed_port, full_backlog, port_of
 
 NOW = "2026-12-01T11:00:00+00:00"
 BANNER = b"220 mail.example.com ESMTP ready\r\n"
@@ -146,7 +146,19 @@ def test_a_webhook_receiver_that_drips_its_answer_is_a_retry_within_the_deadline
     assert server.sent[0] < len(head) + len(trickle)
 
 
-def test_the_run_deadline_leaves_the_messages_it_did_not_reach_pending_with_no_attempt(
+def test_a_connection_that_is_never_accepted_waits_the_connect_timeout(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("CAMPAIGN_GUARD_CONNECT_TIMEOUT", "0.5")
+    with full_backlog() as port:
+        queue(repo, ("webhook", [f"http://127.0.0.1:{port}/hooks/secret"]))
+        code, out = notify(repo, capsys, limit=3)
+    error = f"webhook http://127.0.0.1:{port}/... did not accept a connection within 0.5 s"
+    assert (code, out[0]) == (4, f"#1 ops immediate via webhook: Message 1 - will retry: {error}")
+    assert rows(repo) == [(1, "pending", 1, error)]
+
+
+def test_the_notify_deadline_leaves_the_messages_it_did_not_reach_pending_with_no_attempt(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, drip: Callable[..., Drip]
 ):
     """1 s per message and a deadline of 2.5 s: two are tried; a third would not end in time."""
