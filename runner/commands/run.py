@@ -43,6 +43,10 @@ def run(
     tz: str | None = None,
 ) -> ExitCode:
     ends = Deadline.start(deadline)
+    if then_notify:
+        from runner.notify.channels import timeouts
+
+        timeouts()  # a timeout that is not a number stops the run before it evaluates, not after
     display = Display.of(tz)
     repo = Repository(root)
     tasks = run_tasks(repo, now, checks)

@@ -18,7 +18,6 @@ Telegram messages carry none (docs/notifications.md, "Duplicates").
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import sqlalchemy as sa
 from runner.deadlines import NOTIFY_DEADLINE, Deadline
 from runner.notify.breaker import Breaker
 from runner.notify.channels import endpoints as channel_endpoints
-from runner.notify.channels._exchange import message_timeout
+from runner.notify.channels import timeouts
 from runner.notify.message import DeliveryError, Rendered
 from runner.store.clock import to_store
 from runner.store.connect import Store
@@ -71,7 +70,7 @@ def deliver(
     done = Delivered()
     token = uuid.uuid4().hex
     ends = Deadline.start(deadline)
-    each = min(message_timeout(os.environ if environ is None else environ), deadline)
+    each = min(timeouts(environ)[1], deadline)
     while _in_time(ends, each, done) and (claimed := _claim(store, now, token)) is not None:
         message_id, channel, recipients, rendered, key = claimed
         servers = endpoints(channel, recipients, environ)

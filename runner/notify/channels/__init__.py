@@ -70,6 +70,12 @@ def send(
         deliver(expanded, rendered, key=key, environ=environ, exchange=exchange)
 
 
+def timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """The connect and message timeouts (seconds); a UsageError when a variable is not a number."""
+    environ = os.environ if environ is None else environ
+    return connect_timeout(environ), message_timeout(environ)
+
+
 def endpoints(channel: str, recipients: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:
     """The servers a message goes to, as DeliveryError.endpoint names them; [] when it cannot be sent anyway."""
     environ = os.environ if environ is None else environ

@@ -60,8 +60,7 @@ class _Pin:
     def factory(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
         def make(target: str, **kwargs: Any) -> http.client.HTTPConnection:
             connection = kind(target, **kwargs)
-            # else a proxy, which resolves the host itself
-            pinned = connection.host.lower() == self.host
+            pinned = connection.host.lower() == self.host  # else a proxy, which resolves the host itself
             connection._create_connection = self.connect if pinned else self.proxy  # type: ignore[attr-defined]
             return connection
 

@@ -162,7 +162,6 @@ class _WatchedTLS(smtplib.SMTP_SSL, _Watched):
 def _client(config: Settings, context: ssl.SSLContext, exchange: Exchange) -> smtplib.SMTP:
     client = _WatchedTLS(context=context) if config.implicit_tls else _Watched()
     client.exchange = exchange
-    client.timeout = exchange.deadline
     client._host = config.host  # type: ignore[attr-defined]  # the name TLS checks the certificate against
     return client
 
