@@ -315,7 +315,8 @@ def _notify_parsers(commands: Any) -> None:
         help="send what subscriptions are due: immediate messages, digests, reminders, escalations, retries",
         description="Match new problem events against rules/subscriptions.yaml, write the due messages to the "
         "outbox in the state store, then deliver it (failed deliveries are retried with backoff). Meant for the "
-        "same cron as `run --due`. Exit 4 when a delivery failed.",
+        "same cron as `run --due`. Exit 4 when a delivery failed or a message was left for the next run "
+        "(--deadline, an endpoint that kept failing).",
     )
     notify.add_argument("--dry-run", action="store_true", help="show what would be sent; store and send nothing")
     notify.add_argument(
