@@ -122,6 +122,21 @@ def test_an_smtp_server_that_never_finishes_answering_is_a_retry_within_the_dead
     assert server.sent[0] < len(head) + len(drip_of) or not drip_of  # cut off before the banner's end
 
 
+def test_a_message_the_server_accepted_is_sent_though_its_goodbye_never_comes(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, drip: Callable[..., Drip]
+):
+    """Banner, EHLO, MAIL, RCPT, DATA and the message accepted; then no answer to QUIT."""
+    server = drip(head=b"220 mail ESMTP\r\n250 mail\r\n250 OK\r\n250 OK\r\n354 go ahead\r\n250 queued\r\n")
+    smtp(monkeypatch, server.port)
+    queue(repo, ("email", ["ops@example.com"]))
+    code, out = notify(repo, capsys, limit=3)
+    assert (code, out) == (
+        0,
+        ["#1 ops immediate via email: Message 1 - sent", "1 message(s) sent, 0 to retry, 0 failed"],
+    )
+    assert rows(repo) == [(1, "sent", 1, None)]
+
+
 @pytest.mark.parametrize(
     ("head", "trickle"),
     [(b"", b"HTTP/1.1 200 OK\r\n"), (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ANSWER), ANSWER)],
