@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from runner import __version__
+from runner.deadlines import NOTIFY_DEADLINE, RUN_DEADLINE
 from runner.durations import parse_duration
 from runner.errors import ExitCode, UsageError
 from runner.root import NotARepository, find_root
@@ -25,6 +26,16 @@ def _moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time such as 2026-11-22T10:00+03:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,6 +141,14 @@ def _parser() -> argparse.ArgumentParser:
     selection.add_argument("--schedule", metavar="NAME", help="evaluate the checks of one schedule now")
     run.add_argument(
         "--notify", action="store_true", help="then send what subscriptions are due, as `campaign-guard notify` does"
+    )
+    run.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=RUN_DEADLINE,
+        metavar="SECONDS",
+        help=f"checks not evaluated after this long (default {RUN_DEADLINE:g}) are error results; "
+        "with --due their schedules stay due",
     )
     _result_options(run)
 
@@ -296,11 +315,19 @@ def _notify_parsers(commands: Any) -> None:
         help="send what subscriptions are due: immediate messages, digests, reminders, escalations, retries",
         description="Match new problem events against rules/subscriptions.yaml, write the due messages to the "
         "outbox in the state store, then deliver it (failed deliveries are retried with backoff). Meant for the "
-        "same cron as `run --due`. Exit 4 when a delivery failed.",
+        "same cron as `run --due`. Exit 4 when a delivery failed or a message was left for the next run "
+        "(--deadline, an endpoint that kept failing).",
     )
     notify.add_argument("--dry-run", action="store_true", help="show what would be sent; store and send nothing")
     notify.add_argument(
         "--retry-failed", action="store_true", help="queue again the messages that failed for good, once fixed"
+    )
+    notify.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=NOTIFY_DEADLINE,
+        metavar="SECONDS",
+        help=f"stop delivering after this long (default {NOTIFY_DEADLINE:g}); the rest waits for the next run",
     )
     notify.add_argument("--format", dest="output_format", choices=("text", "json"), default="text")
     notify.add_argument("--now", type=_moment, default=None, metavar="ISO", help="as of this moment")
@@ -495,6 +522,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 due=args.due,
                 schedule=args.schedule,
                 then_notify=args.notify,
+                deadline=args.deadline,
                 output_format=args.output_format,
                 strict=args.strict,
                 now=now,
@@ -519,6 +547,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 retry_failed=args.retry_failed,
                 output_format=args.output_format,
                 tz=args.tz,
+                deadline=args.deadline,
             )
         if args.command == "route":
             from runner.commands import route

@@ -62,4 +62,4 @@ def loopback_targets(monkeypatch: pytest.MonkeyPatch) -> None:
 LOOPBACK_TARGETS = "127.0.0.1"
 ALLOW_LOOPBACK = {"CAMPAIGN_GUARD_ALLOW_PRIVATE_TARGETS": LOOPBACK_TARGETS}  # for channels given their own environ
 
-from .servers import smtp_server  # noqa: E402, F401 - the SMTP server fixture, shared by the notification tests
+from .servers import drip, smtp_server  # noqa: E402, F401 - server fixtures, shared by the notification tests

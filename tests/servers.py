@@ -1,9 +1,12 @@
-"""Real servers on loopback for the notification tests: SMTP (aiosmtpd) on a socket bound beforehand."""
+"""Real servers on loopback for the notification tests: SMTP (aiosmtpd) on a socket bound beforehand,
+and raw TCP servers that hang or trickle (Drip)."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from email import policy
 from email.message import EmailMessage
@@ -18,6 +21,15 @@ def closed_port() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[int]:
+    """A port that never completes a connection: it listens with a backlog of one, already taken."""
+    with closed_port() as sock, socket.socket() as first:
+        sock.listen(0)
+        first.connect(sock.getsockname())  # never accepted: later connection attempts wait in vain
+        yield port_of(sock)
 
 
 def port_of(sock: socket.socket) -> int:
@@ -76,3 +88,74 @@ def smtp_server() -> Iterator[Callable[..., int]]:
     yield start
     for controller in running:
         controller.stop()
+
+
+class Drip:
+    """A TCP server on loopback that hangs or trickles: it accepts, sends `head` at once, then `drip` one
+    byte every `interval` seconds, then reads until the client goes.
+
+    Silent (nothing to send), a dripping SMTP banner, or an HTTP answer whose status line or body
+    trickles. `sent` counts the bytes each connection got out before the client hung up.
+    """
+
+    def __init__(self, drip: bytes = b"", *, head: bytes = b"", interval: float = 2.0) -> None:
+        self.head, self.drip, self.interval = head, drip, interval
+        self.sock = closed_port()
+        self.sock.listen()
+        self.sock.settimeout(0.05)  # accept() wakes up to see stop(): closing the socket would not wake it
+        self.port = port_of(self.sock)
+        self.sent: list[int] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._serve, daemon=True)]
+        self._threads[0].start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            client.settimeout(None)
+            thread = threading.Thread(target=self._answer, args=(client, len(self.sent)), daemon=True)
+            self.sent.append(0)
+            self._threads.append(thread)
+            thread.start()
+
+    def _answer(self, client: socket.socket, number: int) -> None:
+        with client:
+            try:
+                client.sendall(self.head)
+                self.sent[number] = len(self.head)
+                for byte in self.drip:
+                    if self._stop.wait(self.interval if self.sent[number] else 0):
+                        return
+                    client.sendall(bytes([byte]))
+                    self.sent[number] += 1
+                client.settimeout(0.1)
+                while not self._stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        if not client.recv(65536):
+                            return
+            except OSError:  # the client hung up
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def drip() -> Iterator[Callable[..., Drip]]:
+    """Start Drip servers; they are stopped at the end of the test."""
+    running: list[Drip] = []
+
+    def start(*args: Any, **kwargs: Any) -> Drip:
+        server = Drip(*args, **kwargs)
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()

@@ -308,7 +308,9 @@ def test_p05_channel_is_the_outbox_channel_and_what_delivery_sends_through(world
     assert world.plan(at(1), mail, chat, hook) == [out(mail), out(chat), out(hook)]
     calls: list[tuple[str, list[str], str]] = []
 
-    def send(channel: str, recipients: list[str], rendered: Rendered, *, key: str, environ: Any) -> None:
+    def send(
+        channel: str, recipients: list[str], rendered: Rendered, *, key: str, environ: Any, timeout: float
+    ) -> None:
         calls.append((channel, recipients, rendered.subject))
 
     delivered = deliver(world.store, at(2), send)
@@ -332,7 +334,9 @@ def test_p06_recipients_get_the_message_with_environment_references_unexpanded(w
     ]
     calls: list[tuple[list[str], Any]] = []
 
-    def send(channel: str, recipients: list[str], rendered: Rendered, *, key: str, environ: Any) -> None:
+    def send(
+        channel: str, recipients: list[str], rendered: Rendered, *, key: str, environ: Any, timeout: float
+    ) -> None:
         calls.append((recipients, environ))
 
     deliver(world.store, at(2), send, environ={"CRM_CHAT": "-100777"})

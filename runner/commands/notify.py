@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from runner.deadlines import NOTIFY_DEADLINE, seconds_text
 from runner.display import Display, count
 from runner.errors import ExitCode, UsageError
 from runner.notify.channels import send
@@ -29,12 +30,19 @@ BASE_URL_VARIABLE = "CAMPAIGN_GUARD_BASE_URL"  # the problems page, for links in
 
 
 def notify(
-    store: Store, repo: Repository, now: datetime, *, dry_run: bool = False, retry_failed: bool = False
+    store: Store,
+    repo: Repository,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    retry_failed: bool = False,
+    deadline: float = NOTIFY_DEADLINE,
 ) -> tuple[Planned, Delivered, list[Any]]:
     """Plan, then deliver (or, dry, say what would be sent); the store is left as it was when dry.
 
     retry_failed queues again the messages that failed for good (a refusal, a missing variable),
-    once whatever refused them is fixed.
+    once whatever refused them is fixed. Delivery stops at `deadline` seconds; what it did not
+    reach stays pending for the next run.
     """
     subscriptions = load_subscriptions(repo)
     facts = campaign_facts(repo)
@@ -55,11 +63,18 @@ def notify(
         ).all()
     if dry_run:
         return planned, Delivered(), list(due)
-    return planned, deliver(store, now, send), list(due)
+    return planned, deliver(store, now, send, deadline=deadline), list(due)
 
 
 def run(
-    root: Path, *, now: datetime, dry_run: bool, retry_failed: bool, output_format: str, tz: str | None = None
+    root: Path,
+    *,
+    now: datetime,
+    dry_run: bool,
+    retry_failed: bool,
+    output_format: str,
+    tz: str | None = None,
+    deadline: float = NOTIFY_DEADLINE,
 ) -> ExitCode:
     display = Display.of(tz)
     repo = Repository(root)
@@ -72,7 +87,9 @@ def run(
         print(f"nothing would be sent: no state store yet at {store_label(root)}, so no problem to notify of")
         return ExitCode.OK
     try:
-        planned, delivered, due = notify(store, repo, now, dry_run=dry_run, retry_failed=retry_failed)
+        planned, delivered, due = notify(
+            store, repo, now, dry_run=dry_run, retry_failed=retry_failed, deadline=deadline
+        )
     finally:
         store.close()
     entries = skipped_entries(repo.documents("subscriptions"))
@@ -81,10 +98,11 @@ def run(
     if output_format == "json":
         sys.stdout.write(json.dumps(_report(planned, delivered, due, dry_run), ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(_text(planned, delivered, due, dry_run, display))
+        sys.stdout.write(_text(planned, delivered, due, dry_run, display, deadline))
     if entries:
         return ExitCode.CONFIG_ERROR  # a subscription silently missing is worse than a failed delivery
-    return ExitCode.SOURCE_ERROR if delivered.retrying or delivered.failed else ExitCode.OK
+    undelivered = delivered.retrying or delivered.failed or delivered.deferred or delivered.left
+    return ExitCode.SOURCE_ERROR if undelivered else ExitCode.OK
 
 
 def _report(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool) -> dict[str, Any]:
@@ -92,6 +110,7 @@ def _report(planned: Planned, delivered: Delivered, due: list[Any], dry_run: boo
         "dry_run": dry_run,
         "matched": planned.matched,
         "held": planned.held,
+        "left_for_next_run": len(delivered.deferred) + delivered.left,
         "messages": [
             {
                 "id": row.id,
@@ -119,10 +138,15 @@ def _status(message_id: int, delivered: Delivered, dry_run: bool) -> str:
         return f"failed: {delivered.failed[message_id]}"
     if message_id in delivered.retrying:
         return f"will retry: {delivered.retrying[message_id]}"
+    if message_id in delivered.deferred:
+        endpoint = delivered.deferred[message_id]
+        return f"left for the next run: {endpoint} failed {delivered.breaker.threshold} times in a row"
     return "pending"
 
 
-def _text(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool, display: Display) -> str:
+def _text(
+    planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool, display: Display, deadline: float
+) -> str:
     lines = []
     for name, matched in sorted(planned.matched.items()):
         lines.append(f"{name}: {count(matched)} new notification(s)")
@@ -135,10 +159,17 @@ def _text(planned: Planned, delivered: Delivered, due: list[Any], dry_run: bool,
             f"#{row.id} {row.subscription} {row.kind} via {row.channel}: {row.subject}{more} - "
             f"{_status(row.id, delivered, dry_run)}"
         )
+    lines.extend(delivered.breaker.lines())
+    if delivered.left:
+        left = count(delivered.left)
+        lines.append(f"the deadline of {seconds_text(deadline)} s passed: {left} message(s) left for the next run")
     verb = "would be sent" if dry_run else "sent"
     sent = len(due) if dry_run else len(delivered.sent)
+    later = len(delivered.deferred) + delivered.left
     lines.append(
         f"{count(sent)} message(s) {verb}, {count(len(delivered.retrying))} to retry, "
-        f"{count(len(delivered.failed))} failed" + (" (dry run: nothing was stored or sent)" if dry_run else "")
+        f"{count(len(delivered.failed))} failed"
+        + (f", {count(later)} left for the next run" if later else "")
+        + (" (dry run: nothing was stored or sent)" if dry_run else "")
     )
     return "\n".join(lines) + "\n"

@@ -9,9 +9,10 @@ from functools import partial
 from pathlib import Path
 
 from runner.builtin.system import check_health, source_health
+from runner.deadlines import RUN_DEADLINE, Deadline
 from runner.display import Display, count
 from runner.engine.evaluation import Evaluation
-from runner.engine.execute import evaluate_each
+from runner.engine.execute import evaluate_until
 from runner.engine.plan import Task, run_tasks
 from runner.engine.result import Result, Status
 from runner.engine.schedules import find_schedule, load_schedules, schedules_of
@@ -34,12 +35,18 @@ def run(
     due: bool = False,
     schedule: str | None = None,
     then_notify: bool = False,
+    deadline: float = RUN_DEADLINE,
     output_format: str,
     strict: bool,
     now: datetime,
     verbosity: str = "normal",
     tz: str | None = None,
 ) -> ExitCode:
+    ends = Deadline.start(deadline)
+    if then_notify:
+        from runner.notify.channels import timeouts
+
+        timeouts()  # a timeout that is not a number stops the run before it evaluates, not after
     display = Display.of(tz)
     repo = Repository(root)
     tasks = run_tasks(repo, now, checks)
@@ -52,9 +59,10 @@ def run(
         held: HeldByLiveRuns | None = None
         changes: dict[str, int] = {}
         try:
-            tasks, fired = _select(repo, store, run_id, tasks, now, due=due, schedule=schedule)
-            changes = _evaluate(repo, store, run_id, tasks, now, evaluated)
-            complete(store, run_id, fired)
+            tasks, fired, member = _select(repo, store, run_id, tasks, now, due=due, schedule=schedule)
+            changes, cut = _evaluate(repo, store, run_id, tasks, now, evaluated, ends)
+            unfinished = {name for index in cut for name in member[index]}  # they stay due
+            complete(store, run_id, [(name, fire) for name, fire in fired if name not in unfinished])
             failed = False
         except HeldByLiveRuns as busy:
             held, failed = busy, False
@@ -113,18 +121,26 @@ def _notify(store: Store, repo: Repository, now: datetime) -> int:
 
     _planned, delivered, _due = notify(store, repo, now)
     failures = {**delivered.retrying, **delivered.failed}
-    print(f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered", file=sys.stderr)
+    later = len(delivered.deferred) + delivered.left
+    print(
+        f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered"
+        + (f", {later} left for the next run" if later else ""),
+        file=sys.stderr,
+    )
     for message_id, error in sorted(failures.items()):
         print(f"campaign-guard: message #{message_id} not delivered: {error}", file=sys.stderr)
-    return len(failures)
+    return len(failures) + later
 
 
 def _select(
     repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime, *, due: bool, schedule: str | None
-) -> tuple[list[Task], list[tuple[str, datetime]]]:
-    """The tasks whose schedules fired (--due) or the named schedule's, claimed for this run."""
+) -> tuple[list[Task], list[tuple[str, datetime]], list[set[str]]]:
+    """The tasks whose schedules fired (--due) or the named schedule's, claimed for this run.
+
+    Also the fired schedules with their fire times, and the claimed schedules of each task.
+    """
     if not due and schedule is None:
-        return tasks, []
+        return tasks, [], [set() for _ in tasks]
     schedules = load_schedules(repo)
     wanted = [find_schedule(schedules, schedule)] if schedule else schedules
     membership = [set(schedules_of(task, schedules)) & {s.name for s in wanted} for task in tasks]
@@ -134,8 +150,9 @@ def _select(
         raise HeldByLiveRuns(sorted({str(other) for other in busy.values()}))
     for name, other in sorted(busy.items()):
         print(f"campaign-guard: schedule {name!r} is being evaluated by {other}; skipped", file=sys.stderr)
-    selected = [task for task, names in zip(tasks, membership, strict=True) if names & claimed]
-    return selected, [(name, fire if fire is not None else now) for name, fire in fired.items() if name in claimed]
+    chosen = [(task, names & claimed) for task, names in zip(tasks, membership, strict=True) if names & claimed]
+    evaluated = [(name, fire if fire is not None else now) for name, fire in fired.items() if name in claimed]
+    return [task for task, _ in chosen], evaluated, [names for _, names in chosen]
 
 
 class HeldByLiveRuns(Exception):
@@ -146,14 +163,23 @@ class HeldByLiveRuns(Exception):
 
 
 def _evaluate(
-    repo: Repository, store: Store, run_id: str, tasks: list[Task], now: datetime, evaluated: list[Result]
-) -> dict[str, int]:
-    """Evaluate the tasks into `evaluated`, then record them; the changes to the problems."""
+    repo: Repository,
+    store: Store,
+    run_id: str,
+    tasks: list[Task],
+    now: datetime,
+    evaluated: list[Result],
+    deadline: Deadline,
+) -> tuple[dict[str, int], set[int]]:
+    """Evaluate the tasks into `evaluated`, then record them; the changes to the problems.
+
+    Also the indexes of the tasks the deadline cut off: error results, which resolve nothing.
+    """
     ev = Evaluation.with_store(repo, now, store)
     progress = Progress()  # "[37/141] checks" on a terminal's stderr, nothing elsewhere
     progress.count(0, len(tasks), "checks")
     try:
-        answers = evaluate_each(tasks, ev, partial(progress.count, what="checks"))
+        answers, cut = evaluate_until(tasks, ev, deadline, partial(progress.count, what="checks"))
     finally:
         ev.close()
         progress.end()
@@ -175,4 +201,4 @@ def _evaluate(
         escalate_after=thresholds["warning_escalation_occurrences"],
         retention_days=thresholds["history_retention_days"],
     )
-    return dict(changes)
+    return dict(changes), cut

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from runner.adapter import SourceError
+from runner.deadlines import Deadline
 from runner.engine.check import About
 from runner.engine.evaluation import READING, Evaluation, Reading
 from runner.engine.plan import Task
@@ -28,18 +29,65 @@ def evaluate_each(
     tasks: Sequence[Task], ev: Evaluation, done: Callable[[int, int], None] | None = None
 ) -> list[list[Result]]:
     """The results of each task, side by side with the tasks; done(finished, total) as each one finishes."""
+    return evaluate_until(tasks, ev, None, done)[0]
+
+
+def evaluate_until(
+    tasks: Sequence[Task], ev: Evaluation, deadline: Deadline | None, done: Callable[[int, int], None] | None = None
+) -> tuple[list[list[Result]], set[int]]:
+    """As evaluate_each; a task not finished when the deadline passes is an error result saying so.
+
+    Returns the results and the indexes of the tasks the deadline cut off. Checks run in daemon
+    threads, and the wait for them ends at the deadline: a check stuck in a query is left behind
+    (its answer, should it come, is dropped) and does not keep the process from exiting.
+    """
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(tasks)):
+        todo.put(index)
+    answers: list[list[Result] | None] = [None] * len(tasks)
     finished = itertools.count(1)
-    lock = threading.Lock()
+    state = threading.Condition()
+    over = threading.Event()
 
-    def one(task: Task) -> list[Result]:
-        results = contextvars.copy_context().run(_evaluate, task, ev)
-        if done is not None:
-            with lock:
-                done(next(finished), len(tasks))
-        return results
+    def work() -> None:
+        while not over.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            results = contextvars.copy_context().run(_evaluate, tasks[index], ev)
+            with state:
+                if over.is_set():
+                    return
+                answers[index] = results
+                if done is not None:
+                    done(next(finished), len(tasks))
+                state.notify_all()
 
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="check") as pool:
-        return list(pool.map(one, tasks))
+    for number in range(min(WORKERS, len(tasks))):
+        threading.Thread(target=work, name=f"check-{number}", daemon=True).start()
+    with state:
+        state.wait_for(lambda: all(answer is not None for answer in answers), deadline.left() if deadline else None)
+        over.set()
+    cut = {index for index, answer in enumerate(answers) if answer is None}
+    return [_answer(task, answer, deadline) for task, answer in zip(tasks, answers, strict=True)], cut
+
+
+def _answer(task: Task, answer: list[Result] | None, deadline: Deadline | None) -> list[Result]:
+    if answer is not None:
+        return answer
+    assert deadline is not None  # only a deadline leaves a task without an answer
+    return [unreached(task, deadline)]
+
+
+def unreached(task: Task, deadline: Deadline) -> Result:
+    """The error result of a check the run's deadline did not leave time for."""
+    return task.about.result(
+        task.subject,
+        Status.ERROR,
+        expected="the check evaluates",
+        cause=f"not evaluated: the run's deadline of {deadline.text} s passed",
+    )
 
 
 def _evaluate(task: Task, ev: Evaluation) -> list[Result]:

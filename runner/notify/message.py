@@ -59,8 +59,13 @@ class Rendered:
 
 
 class DeliveryError(Exception):
-    """A channel could not deliver; retryable unless the receiver refused for good (4xx but 429)."""
+    """A channel could not deliver; retryable unless the receiver refused for good (4xx but 429).
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    `endpoint` names the server when it could not be reached at all (refused, reset, timed out):
+    what the circuit breaker counts (runner.notify.breaker).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True, endpoint: str | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.endpoint = endpoint

@@ -63,6 +63,16 @@ class Store:
             yield
 
     @contextmanager
+    def brief(self) -> Iterator[Connection]:
+        """A short transaction without the store's lock, for one row this process holds a claim on.
+
+        On PostgreSQL and MariaDB it does not queue behind a planner holding the lock; SQLite has
+        one writer at a time, so there it waits for the file's lock as any write does.
+        """
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def rehearse(self) -> Iterator[Connection]:
         """A write transaction that is rolled back: what would happen, changing nothing (--dry-run)."""
         with self.engine.connect() as connection:

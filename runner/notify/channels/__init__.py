@@ -16,13 +16,21 @@ from runner.errors import UsageError
 from runner.notify.message import DeliveryError, Rendered
 
 from . import email, telegram, webhook
+from ._exchange import Exchange, connect_timeout, message_timeout
+from ._http import endpoint
 
 FORMATS = ("text", "html", "markdown")
 
 
 class Channel(Protocol):
     def __call__(
-        self, recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], timeout: float
+        self,
+        recipients: Sequence[str],
+        rendered: Rendered,
+        *,
+        key: str,
+        environ: Mapping[str, str],
+        exchange: Exchange,
     ) -> None: ...
 
 
@@ -36,11 +44,13 @@ def send(
     *,
     key: str,
     environ: Mapping[str, str] | None = None,
-    timeout: float = 10.0,
+    timeout: float | None = None,
 ) -> None:
     """Deliver one message to all recipients, or raise DeliveryError (retryable unless retrying cannot help).
 
     `key` is unique per message: the e-mail Message-ID and the webhook Idempotency-Key are made of it.
+    `timeout` bounds everything the message does on the network (CAMPAIGN_GUARD_MESSAGE_TIMEOUT by
+    default); each connection waits CAMPAIGN_GUARD_CONNECT_TIMEOUT at most.
     """
     deliver = CHANNELS.get(channel)
     if deliver is None:
@@ -54,13 +64,31 @@ def send(
     if not recipients:
         raise DeliveryError(f"{channel}: no recipients", retryable=False)
     environ = os.environ if environ is None else environ
-    deliver(
-        [_expand(channel, recipient, environ) for recipient in recipients],
-        rendered,
-        key=key,
-        environ=environ,
-        timeout=timeout,
-    )
+    expanded = [_expand(channel, recipient, environ) for recipient in recipients]
+    deadline = message_timeout(environ) if timeout is None else min(timeout, message_timeout(environ))
+    with Exchange(deadline, connect_timeout(environ)) as exchange:
+        deliver(expanded, rendered, key=key, environ=environ, exchange=exchange)
+
+
+def timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """The connect and message timeouts (seconds); a UsageError when a variable is not a number."""
+    environ = os.environ if environ is None else environ
+    return connect_timeout(environ), message_timeout(environ)
+
+
+def endpoints(channel: str, recipients: Sequence[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    """The servers a message goes to, as DeliveryError.endpoint names them; [] when it cannot be sent anyway."""
+    environ = os.environ if environ is None else environ
+    try:
+        if channel == "email":
+            return [email.settings(environ).endpoint]
+        if channel == "telegram":
+            return [endpoint(telegram.api_base(environ))]
+        if channel == "webhook":
+            return [endpoint(_expand(channel, recipient, environ)) for recipient in recipients]
+    except DeliveryError:
+        pass
+    return []
 
 
 def _expand(channel: str, recipient: str, environ: Mapping[str, str]) -> str:

@@ -20,6 +20,8 @@ from runner import __version__
 from runner.notify import egress
 from runner.notify.message import DeliveryError
 
+from ._exchange import Exchange
+
 USER_AGENT = f"campaign-guard/{__version__}"
 _MAX_ANSWER = 64 * 1024
 
@@ -32,27 +34,34 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class _Pin:
-    """Connections to `host` go to its checked addresses (tried in order), never to a new DNS answer."""
+    """Connections to `host` go to its checked addresses (tried in order), never to a new DNS answer.
 
-    def __init__(self, host: str, addresses: Sequence[str]) -> None:
+    Every connection is opened by the message's exchange, under its connect timeout and deadline.
+    """
+
+    def __init__(self, host: str, addresses: Sequence[str], exchange: Exchange) -> None:
         self.host = host.lower()
         self.addresses = addresses
+        self.exchange = exchange
 
-    def connect(self, address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+    def connect(self, address: tuple[str, int], timeout: Any = None, source: Any = None) -> socket.socket:
         failure: OSError | None = None
         for ip in self.addresses:
             try:
-                return socket.create_connection((ip, address[1]), *args, **kwargs)
+                return self.exchange.open((ip, address[1]), source)
             except OSError as error:
                 failure = error
         assert failure is not None
         raise failure
 
+    def proxy(self, address: tuple[str, int], timeout: Any = None, source: Any = None) -> socket.socket:
+        return self.exchange.open(address, source)
+
     def factory(self, kind: type[http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
         def make(target: str, **kwargs: Any) -> http.client.HTTPConnection:
             connection = kind(target, **kwargs)
-            if connection.host.lower() == self.host:  # else a proxy, which resolves the host itself
-                connection._create_connection = self.connect  # type: ignore[attr-defined]
+            pinned = connection.host.lower() == self.host  # else a proxy, which resolves the host itself
+            connection._create_connection = self.connect if pinned else self.proxy  # type: ignore[attr-defined]
             return connection
 
         return make
@@ -79,8 +88,8 @@ class _PinnedHTTPS(urllib.request.HTTPSHandler):
         return self.do_open(self._pin.factory(http.client.HTTPSConnection), req, context=context)
 
 
-def _opener(host: str, addresses: Sequence[str]) -> urllib.request.OpenerDirector:
-    pin = _Pin(host, addresses)
+def _opener(host: str, addresses: Sequence[str], exchange: Exchange) -> urllib.request.OpenerDirector:
+    pin = _Pin(host, addresses, exchange)
     return urllib.request.build_opener(_NoRedirect, _PinnedHTTP(pin), _PinnedHTTPS(pin))
 
 
@@ -117,21 +126,33 @@ def check_target(url: str, *, shown: str, environ: Mapping[str, str]) -> list[st
     return egress.check(parts.hostname, port, what=shown, environ=environ)
 
 
+def endpoint(url: str) -> str:
+    """scheme://host:port, what the circuit breaker counts failures of (runner.notify.breaker)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{parts.scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def post_json(
     url: str,
     payload: Mapping[str, Any],
     *,
     shown: str,
-    timeout: float,
+    exchange: Exchange,
     environ: Mapping[str, str],
     headers: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """The status and (the start of) the answer; network failures raise a retryable DeliveryError.
 
-    The egress policy is applied first; a redirect (3xx) is returned as it is, never followed.
+    The egress policy is applied first; a redirect (3xx) is returned as it is, never followed. The
+    answer, body included, has to arrive before the exchange's deadline.
     """
     addresses = check_target(url, shown=shown, environ=environ)
-    opener = _opener(urlsplit(url).hostname or "", addresses)
+    opener = _opener(urlsplit(url).hostname or "", addresses, exchange)
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
@@ -139,16 +160,30 @@ def post_json(
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
     )
     try:
-        with opener.open(request, timeout=timeout) as response:
+        status, answer = _exchange(opener, request, exchange)
+    except (http.client.HTTPException, ValueError) as error:  # their texts may quote the URL
+        failure = exchange.failure(error, shown) or DeliveryError(f"{shown}: {type(error).__name__}")
+    except (urllib.error.URLError, OSError) as error:
+        reason = error.reason if isinstance(error, urllib.error.URLError) else error
+        cause = reason if isinstance(reason, BaseException) else OSError(reason)
+        failure = exchange.failure(cause, shown) or DeliveryError(f"{shown}: {str(reason) or type(reason).__name__}")
+    else:
+        if not exchange.expired:  # else the answer may be cut short: its end did not arrive in time
+            return status, answer
+        failure = exchange.failure(TimeoutError(), shown) or DeliveryError(shown)
+    failure.endpoint = endpoint(url)
+    raise failure
+
+
+def _exchange(
+    opener: urllib.request.OpenerDirector, request: urllib.request.Request, exchange: Exchange
+) -> tuple[int, bytes]:
+    try:
+        with opener.open(request, timeout=exchange.remaining()) as response:
             return int(response.status), response.read(_MAX_ANSWER)
     except urllib.error.HTTPError as error:
         with error:
             return error.code, _read(error)
-    except (http.client.HTTPException, ValueError) as error:  # their texts may quote the URL
-        raise DeliveryError(f"{shown}: {type(error).__name__}", retryable=True) from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = error.reason if isinstance(error, urllib.error.URLError) else error
-        raise DeliveryError(f"{shown}: {str(reason) or type(reason).__name__}", retryable=True) from None
 
 
 def _read(error: urllib.error.HTTPError) -> bytes:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from runner.notify.message import DeliveryError, Rendered
 
+from ._exchange import Exchange
 from ._text import html_to_text
 
 URL_VARIABLE = "CAMPAIGN_GUARD_SMTP_URL"
@@ -39,6 +40,11 @@ class Settings:
     def where(self) -> str:
         """The server as error messages name it: never the credentials."""
         return f"SMTP server {self.host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """What the circuit breaker counts failures of (runner.notify.breaker)."""
+        return f"smtp://{self.host}:{self.port}"
 
 
 def settings(environ: Mapping[str, str]) -> Settings:
@@ -108,7 +114,7 @@ def build(recipients: Sequence[str], rendered: Rendered, *, key: str, sender: st
 
 
 def send(
-    recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], timeout: float
+    recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], exchange: Exchange
 ) -> None:
     config = settings(environ)
     addresses = [_address(recipient) for recipient in recipients]
@@ -117,11 +123,11 @@ def send(
         context = ssl.create_default_context(cafile=config.cafile)
     except OSError as error:
         raise _config(f"{CAFILE_VARIABLE}={config.cafile}: {error.strerror or error}") from None
+    client = _client(config, context, exchange)
     try:
-        client = _connect(config, context, timeout)
-    except (smtplib.SMTPException, OSError) as error:
-        raise _failure(error, config) from None
-    try:
+        code, banner = client.connect(config.host, config.port)  # the banner is read under the deadline too
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, banner)
         if config.starttls:
             client.starttls(context=context)
         if config.user is not None:
@@ -129,7 +135,7 @@ def send(
         refused = client.send_message(message, from_addr=config.sender, to_addrs=addresses)
     except (smtplib.SMTPException, OSError, UnicodeError) as error:
         client.close()
-        raise _failure(error, config) from None
+        raise _failure(error, config, exchange) from None
     _quit(client)
     if refused:
         # Retrying would send the accepted copies twice; the refusal has to be looked at instead.
@@ -140,10 +146,24 @@ def send(
         )
 
 
-def _connect(config: Settings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
-    if config.implicit_tls:
-        return smtplib.SMTP_SSL(config.host, config.port, timeout=timeout, context=context)
-    return smtplib.SMTP(config.host, config.port, timeout=timeout)
+class _Watched(smtplib.SMTP):
+    """SMTP whose connection is opened by the exchange, so the watchdog can cut it at the deadline."""
+
+    exchange: Exchange
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self.exchange.open((host, port), self.source_address)
+
+
+class _WatchedTLS(smtplib.SMTP_SSL, _Watched):
+    """smtps://: SMTP_SSL wraps the socket _Watched opened; the handshake is under the deadline."""
+
+
+def _client(config: Settings, context: ssl.SSLContext, exchange: Exchange) -> smtplib.SMTP:
+    client = _WatchedTLS(context=context) if config.implicit_tls else _Watched()
+    client.exchange = exchange
+    client._host = config.host  # type: ignore[attr-defined]  # the name TLS checks the certificate against
+    return client
 
 
 def _quit(client: smtplib.SMTP) -> None:
@@ -161,8 +181,11 @@ def _address(recipient: str) -> str:
     return address
 
 
-def _failure(error: Exception, config: Settings) -> DeliveryError:
+def _failure(error: Exception, config: Settings, exchange: Exchange) -> DeliveryError:
     where = config.where
+    timed_out = exchange.failure(error, where)
+    if timed_out is not None:
+        return _unreachable(timed_out, config)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return DeliveryError(
@@ -184,7 +207,14 @@ def _failure(error: Exception, config: Settings) -> DeliveryError:
             f"for a private CA set {CAFILE_VARIABLE} to its certificate file",
             retryable=True,
         )
-    return DeliveryError(f"{where}: {str(error) or type(error).__name__}", retryable=True)
+    failure = DeliveryError(f"{where}: {str(error) or type(error).__name__}", retryable=True)
+    return _unreachable(failure, config) if isinstance(error, OSError | smtplib.SMTPServerDisconnected) else failure
+
+
+def _unreachable(error: DeliveryError, config: Settings) -> DeliveryError:
+    """A failure to reach the server at all, which the circuit breaker counts."""
+    error.endpoint = config.endpoint
+    return error
 
 
 def _permanent(code: int) -> bool:

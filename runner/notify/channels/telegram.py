@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from runner.notify.message import DeliveryError, Rendered
 
+from ._exchange import Exchange
 from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
 from ._text import html_to_text, split, utf16_length
 
@@ -35,14 +36,14 @@ _ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
 
 
 def send(
-    recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], timeout: float
+    recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], exchange: Exchange
 ) -> None:
     token = environ.get(TOKEN_VARIABLE)
     if not token:
         raise DeliveryError(
             f"telegram: {TOKEN_VARIABLE} is not set; export the bot token from @BotFather", retryable=False
         )
-    base = (environ.get(API_VARIABLE) or DEFAULT_API).rstrip("/")
+    base = api_base(environ)
     check_url(base, what=f"telegram: {API_VARIABLE}")
     url = f"{base}/bot{quote(token, safe=':')}/sendMessage"
     shown = f"Telegram {redact(base)}/bot<redacted>/sendMessage"
@@ -53,7 +54,11 @@ def send(
             body: dict[str, Any] = {"chat_id": chat, "text": piece, "disable_web_page_preview": True}
             if parse_mode:
                 body["parse_mode"] = parse_mode
-            _send_one(url, body, shown=shown, token=token, timeout=timeout, environ=environ)
+            _send_one(url, body, shown=shown, token=token, exchange=exchange, environ=environ)
+
+
+def api_base(environ: Mapping[str, str]) -> str:
+    return (environ.get(API_VARIABLE) or DEFAULT_API).rstrip("/")
 
 
 def payload(rendered: Rendered) -> tuple[list[str], str | None]:
@@ -80,9 +85,9 @@ def _telegram_html(body: str) -> bool:
 
 
 def _send_one(
-    url: str, body: dict[str, Any], *, shown: str, token: str, timeout: float, environ: Mapping[str, str]
+    url: str, body: dict[str, Any], *, shown: str, token: str, exchange: Exchange, environ: Mapping[str, str]
 ) -> None:
-    status, answer = post_json(url, body, shown=shown, timeout=timeout, environ=environ)
+    status, answer = post_json(url, body, shown=shown, exchange=exchange, environ=environ)
     if is_redirect(status):
         raise DeliveryError(redirected(shown, status), retryable=False)
     try:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from runner.notify.message import DeliveryError, Rendered
 
+from ._exchange import Exchange
 from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
 from ._text import html_to_text
 
@@ -18,7 +19,7 @@ _RETRYABLE_4XX = frozenset({408, 429})
 
 
 def send(
-    recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], timeout: float
+    recipients: Sequence[str], rendered: Rendered, *, key: str, environ: Mapping[str, str], exchange: Exchange
 ) -> None:
     text = html_to_text(rendered.body) if rendered.format == "html" else rendered.body
     body = {"text": text, "subject": rendered.subject, "format": rendered.format}
@@ -28,7 +29,7 @@ def send(
     for url in recipients:
         shown = f"webhook {redact(url)}"
         status, answer = post_json(
-            url, body, shown=shown, timeout=timeout, environ=environ, headers={"Idempotency-Key": key}
+            url, body, shown=shown, exchange=exchange, environ=environ, headers={"Idempotency-Key": key}
         )
         if 200 <= status < 300:
             continue
