@@ -446,7 +446,7 @@ def test_webhook_server_error_then_recovery_with_the_same_key(endpoint: Endpoint
 
     with pytest.raises(DeliveryError) as raised:
         webhook(endpoint, Rendered("S", "text", "text"))
-    assert str(raised.value) == f"webhook {endpoint.url}/... answered HTTP 500: internal error"
+    assert str(raised.value) == f"webhook {endpoint.url}/*** answered HTTP 500: internal error"
     assert raised.value.retryable
 
     webhook(endpoint, Rendered("S", "text", "text"))
@@ -473,7 +473,7 @@ def test_webhook_unreachable_or_silent_is_retryable_and_hides_the_url():
         with pytest.raises(DeliveryError) as raised:
             send("webhook", [url], Rendered("S", "text", "text"), key="k", environ=ALLOW_LOOPBACK, timeout=0.5)
         assert raised.value.retryable and reason in str(raised.value)
-        assert "secretpart" not in str(raised.value) and f"127.0.0.1:{port_of(sock)}/..." in str(raised.value)
+        assert "secretpart" not in str(raised.value) and f"127.0.0.1:{port_of(sock)}/***" in str(raised.value)
     silent.close()
 
 
@@ -481,8 +481,8 @@ def test_webhook_unreachable_or_silent_is_retryable_and_hides_the_url():
     ("recipient", "named"),
     [
         ("${ALERTS_HOOK}", "webhook recipient ${ALERTS_HOOK}: environment variable ALERTS_HOOK is not set"),
-        ("ftp://hooks.example.com/secretpart", "webhook ftp://hooks.example.com/... is not an http(s) URL"),
-        ("https://hooks.example.com/secret part", "webhook https://hooks.example.com/... is not an http(s) URL"),
+        ("ftp://hooks.example.com/secretpart", "webhook ftp://hooks.example.com/*** is not an http(s) URL"),
+        ("https://hooks.example.com/secret part", "webhook https://hooks.example.com/*** is not an http(s) URL"),
     ],
 )
 def test_webhook_configuration_mistakes_are_not_retried(recipient: str, named: str):

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from runner import envref
 from runner.errors import UsageError
+from runner.masking import mask
 from runner.notify.message import DeliveryError, Rendered
 
 from . import email, telegram, webhook
@@ -54,9 +55,10 @@ def send(
     if not recipients:
         raise DeliveryError(f"{channel}: no recipients", retryable=False)
     environ = os.environ if environ is None else environ
+    expanded = [_expand(channel, recipient, environ) for recipient in recipients]
     deliver(
-        [_expand(channel, recipient, environ) for recipient in recipients],
-        rendered,
+        expanded,
+        Rendered(mask(rendered.subject), mask(rendered.body), rendered.format),  # no message shows a secret
         key=key,
         environ=environ,
         timeout=timeout,

@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from runner.masking import conceal, mask
 from runner.notify.message import DeliveryError, Rendered
 
-from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redirected
 from ._text import html_to_text, split, utf16_length
 
 TOKEN_VARIABLE = "CAMPAIGN_GUARD_TELEGRAM_TOKEN"
@@ -42,10 +43,11 @@ def send(
         raise DeliveryError(
             f"telegram: {TOKEN_VARIABLE} is not set; export the bot token from @BotFather", retryable=False
         )
+    conceal(token)
     base = (environ.get(API_VARIABLE) or DEFAULT_API).rstrip("/")
     check_url(base, what=f"telegram: {API_VARIABLE}")
     url = f"{base}/bot{quote(token, safe=':')}/sendMessage"
-    shown = f"Telegram {redact(base)}/bot<redacted>/sendMessage"
+    shown = f"Telegram {mask(base)}/bot<redacted>/sendMessage"
     check_target(base, shown=shown, environ=environ)  # before any message: a refused API refuses them all
     pieces, parse_mode = payload(rendered)
     for chat in recipients:
