@@ -126,7 +126,8 @@ def _forms(value: str) -> set[str]:
     """The ways a value shows in a message: as written, decoded, %-, JSON- and HTML-escaped."""
     forms = {value, unquote(value)}
     for form in list(forms):
-        forms |= {quote(form, safe=""), quote(form), quote_plus(form), json.dumps(form)[1:-1], html.escape(form)}
+        escaped = {quote(form, safe=""), quote(form), quote(form, safe="/:"), quote_plus(form)}
+        forms |= escaped | {json.dumps(form)[1:-1], html.escape(form)}
     return forms
 
 

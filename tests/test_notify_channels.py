@@ -371,7 +371,7 @@ def test_telegram_rate_limit_is_retryable_with_retry_after(endpoint: Endpoint):
 
     assert raised.value.retryable
     assert str(raised.value) == (
-        f"Telegram {endpoint.url}/bot<redacted>/sendMessage refused the message for chat -1001: "
+        f"Telegram {endpoint.url}/bot***/sendMessage refused the message for chat -1001: "
         "429 Too Many Requests; retry after 7 s"
     )
 
@@ -384,7 +384,7 @@ def test_telegram_refusal_is_not_retried_and_names_telegrams_reason(endpoint: En
 
     assert not raised.value.retryable
     assert "400 Bad Request: chat not found" in str(raised.value)
-    assert TOKEN not in str(raised.value) and "bot<redacted>" in str(raised.value)
+    assert TOKEN not in str(raised.value) and "bot***" in str(raised.value)
 
 
 def test_telegram_server_error_then_recovery(endpoint: Endpoint):
@@ -410,7 +410,7 @@ def test_telegram_unreachable_is_retryable_and_hides_the_token():
         send("telegram", ["-1001"], Rendered("S", "text", "text"), key="k", environ=environ)
 
     assert raised.value.retryable and "Connection refused" in str(raised.value)
-    assert TOKEN not in str(raised.value) and "bot<redacted>" in str(raised.value)
+    assert TOKEN not in str(raised.value) and "bot***" in str(raised.value)
 
 
 def test_telegram_without_a_token_is_a_configuration_mistake():

@@ -122,7 +122,7 @@ def test_telegram_api_at_a_metadata_address_is_refused_without_a_connection(conn
     with pytest.raises(DeliveryError) as raised:
         telegram("http://[fd00:ec2::254]", **{ALLOW: "1"})
     assert str(raised.value) == (
-        "Telegram http://[fd00:ec2::254]/bot<redacted>/sendMessage: refused target fd00:ec2::254 "
+        "Telegram http://[fd00:ec2::254]/bot***/sendMessage: refused target fd00:ec2::254 "
         f"(link-local / cloud metadata); list its CIDR in {ALLOW} to allow it"
     )
     assert not raised.value.retryable and connections == []
@@ -275,7 +275,7 @@ def test_a_telegram_redirect_is_not_followed(stub: Stub):
     with pytest.raises(DeliveryError) as raised:
         telegram(stub.url, **{ALLOW: "127.0.0.1"})
     assert str(raised.value) == (
-        f"Telegram {stub.url}/bot<redacted>/sendMessage answered HTTP 302, a redirect; redirects are not followed"
+        f"Telegram {stub.url}/bot***/sendMessage answered HTTP 302, a redirect; redirects are not followed"
     )
     assert not raised.value.retryable
     assert stub.paths == [f"/bot{TOKEN}/sendMessage"]

@@ -47,7 +47,7 @@ def send(
     base = (environ.get(API_VARIABLE) or DEFAULT_API).rstrip("/")
     check_url(base, what=f"telegram: {API_VARIABLE}")
     url = f"{base}/bot{quote(token, safe=':')}/sendMessage"
-    shown = f"Telegram {mask(base)}/bot<redacted>/sendMessage"
+    shown = f"Telegram {mask(url)}"  # http://host/bot***/sendMessage
     check_target(base, shown=shown, environ=environ)  # before any message: a refused API refuses them all
     pieces, parse_mode = payload(rendered)
     for chat in recipients:
@@ -55,7 +55,7 @@ def send(
             body: dict[str, Any] = {"chat_id": chat, "text": piece, "disable_web_page_preview": True}
             if parse_mode:
                 body["parse_mode"] = parse_mode
-            _send_one(url, body, shown=shown, token=token, timeout=timeout, environ=environ)
+            _send_one(url, body, shown=shown, timeout=timeout, environ=environ)
 
 
 def payload(rendered: Rendered) -> tuple[list[str], str | None]:
@@ -82,7 +82,7 @@ def _telegram_html(body: str) -> bool:
 
 
 def _send_one(
-    url: str, body: dict[str, Any], *, shown: str, token: str, timeout: float, environ: Mapping[str, str]
+    url: str, body: dict[str, Any], *, shown: str, timeout: float, environ: Mapping[str, str]
 ) -> None:
     status, answer = post_json(url, body, shown=shown, timeout=timeout, environ=environ)
     if is_redirect(status):
@@ -107,4 +107,4 @@ def _send_one(
     message = f"{shown} refused the message for chat {body['chat_id']}: {code} {description}"
     if retry_after is not None:
         message += f"; retry after {retry_after} s"
-    raise DeliveryError(message.replace(token, "<redacted>"), retryable=retryable)
+    raise DeliveryError(mask(message), retryable=retryable)
