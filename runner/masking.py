@@ -127,7 +127,11 @@ def _forms(value: str) -> set[str]:
     forms = {value, unquote(value)}
     for form in list(forms):
         escaped = {quote(form, safe=""), quote(form), quote(form, safe="/:"), quote_plus(form)}
-        forms |= escaped | {json.dumps(form)[1:-1], html.escape(form)}
+        markup = {
+            html.escape(form, quote=False),
+            html.escape(form).replace("&quot;", "&#34;").replace("&#x27;", "&#39;"),
+        }
+        forms |= escaped | markup | {json.dumps(form)[1:-1], html.escape(form)}
     return forms
 
 
@@ -173,7 +177,7 @@ def masked_output() -> Iterator[None]:
     """sys.stdout and sys.stderr masked while the block runs, which starts concealing nothing."""
     forget()
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = MaskedStream(stdout), MaskedStream(stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = MaskedStream(stdout), MaskedStream(stderr)
     try:
         yield
     finally:

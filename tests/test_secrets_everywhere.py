@@ -7,7 +7,7 @@ everything printed, every row of every table of the store and every message that
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,10 @@ def _unseen(*texts: str) -> None:
 
 
 def test_no_secret_in_any_output_store_row_or_message(
-    drill: Drill, demo_url: str, endpoint: Endpoint, smtp_server: Callable[..., int]
+    drill: Drill,
+    demo_url: str,
+    endpoint: Endpoint,  # noqa: F811 - the fixture imported above
+    smtp_server: Callable[..., int],
 ) -> None:
     checks = ("--check", "monitor.queue_size", "--check", "monitor.new_dumps", "--now", LAUNCH_DAY)
 
@@ -143,7 +146,9 @@ def test_no_secret_in_any_output_store_row_or_message(
     assert code == 4
     assert f"sqlite:///{drill.repo}/missing/demo.db?password=***" in out + err
     closed = port_of(closed_port())
-    drill.env(CAMPAIGN_GUARD_DEMO_URL=f"postgresql://crm:{SOURCE_SECRET}@127.0.0.1:{closed}/crm?password={SOURCE_SECRET}")
+    drill.env(
+        CAMPAIGN_GUARD_DEMO_URL=f"postgresql://crm:{SOURCE_SECRET}@127.0.0.1:{closed}/crm?password={SOURCE_SECRET}"
+    )
     code, out, err = drill.run("run", *checks)
     assert code == 4
     assert f"postgresql://crm:***@127.0.0.1:{closed}/crm?password=***" in out + err
@@ -171,7 +176,10 @@ def test_no_secret_in_any_output_store_row_or_message(
             f"Telegram {endpoint.url}/bot***/sendMessage refused the message for chat ***: "
             "404 Not Found: /bot***/sendMessage",
         ),
-        "ops_mail": ("pending", f"SMTP server 127.0.0.1:{smtp} authentication failed: 454 4.7.0 cannot check alerts:*** now"),
+        "ops_mail": (
+            "pending",
+            f"SMTP server 127.0.0.1:{smtp} authentication failed: 454 4.7.0 cannot check alerts:*** now",
+        ),
     }
 
     # later every receiver is down: connection refused
@@ -223,3 +231,63 @@ def test_no_secret_in_any_output_store_row_or_message(
     )
 
     _unseen(*drill.printed, drill.rows(), *sent)
+
+
+@pytest.mark.parametrize(
+    ("secret", "path", "text", "shown"),
+    [
+        # a webhook URL: its path and query are the credential, in every form a receiver may echo
+        (f"https://hooks.example.com{HOOK_PATH}?sig=ab12", True, f"POST https://hooks.example.com{HOOK_PATH}?sig=ab12",
+         "POST https://hooks.example.com/***"),
+        (f"https://hooks.example.com{HOOK_PATH}", True, f"404: {HOOK_PATH} not found", "404: /*** not found"),
+        (f"https://hooks.example.com{HOOK_PATH}", True, "cannot route %2Fservices%2FT0AAA%2FB0BBB%2FHookPathS3cret42",
+         "cannot route ***"),
+        (f"https://hooks.example.com{HOOK_PATH}", True, "token HookPathS3cret42 revoked", "token *** revoked"),
+        (f"https://hooks.example.com{HOOK_PATH}", True, "a webhook to https://hooks.example.com",
+         "a webhook to https://hooks.example.com"),
+        # a database URL: the password and secret parameters, wherever they show; its database stays
+        ("postgresql://crm:p%40ss-w0rd@db/crm?sslmode=require&password=Qu3ry", False,
+         "login crm/p@ss-w0rd refused; Qu3ry rejected on db/crm (sslmode=require)",
+         "login crm/*** refused; *** rejected on db/crm (sslmode=require)"),
+        (f"sqlite:////srv/crm.db?password={SOURCE_SECRET}", False, "no such file /srv/crm.db",
+         "no such file /srv/crm.db"),
+        # any other value, whole: as written, %-, JSON- and HTML-escaped
+        ('tok"en<&>/+1', False, 'a tok"en<&>/+1 b tok%22en%3C%26%3E%2F%2B1 c tok\\"en<&>/+1 d tok"en&lt;&amp;&gt;/+1',
+         "a *** b *** c *** d ***"),
+        ("abc", False, "abc is too short to be hidden alone", "abc is too short to be hidden alone"),
+    ],
+)  # fmt: skip
+def test_a_concealed_value_is_masked_wherever_it_shows(secret: str, path: bool, text: str, shown: str) -> None:
+    conceal(secret, path=path)
+    assert mask(text) == shown
+
+
+def test_no_message_carries_a_secret(endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """A body that quotes a secret (written before masking was applied to the store, say) goes out masked."""
+    monkeypatch.setenv("OPS_HOOK_URL", endpoint.url + HOOK_PATH)
+    conceal(TELEGRAM_TOKEN)
+    body = f"source crm (postgresql://crm:{SMTP_SECRET}@db/crm) failed; bot {TELEGRAM_TOKEN}; see {HOOK_PATH}"
+    rendered = Rendered(f"[campaign-guard] {TELEGRAM_TOKEN}", body, "text")
+    send("webhook", ["${OPS_HOOK_URL}"], rendered, key="k-1", timeout=5)
+    ((request,),) = [endpoint.requests]
+    assert request.path == HOOK_PATH
+    assert request.body == {
+        "text": "source crm (postgresql://crm:***@db/crm) failed; bot ***; see /***",
+        "subject": "[campaign-guard] ***",
+        "format": "text",
+    }
+
+
+def test_a_traceback_is_masked_too(capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from runner.masking import excepthook
+
+    conceal(TELEGRAM_TOKEN)
+    try:
+        raise RuntimeError(f"bot {TELEGRAM_TOKEN} and sqlite:///s.db?password={STORE_SECRET}")
+    except RuntimeError:
+        excepthook(*sys.exc_info())
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert err.endswith("RuntimeError: bot *** and sqlite:///s.db?password=***\n")

@@ -18,6 +18,7 @@ class Masked(sa.types.TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         return mask(value) if isinstance(value, str) else value
 
+
 # the newest migration: a store at this revision needs no upgrade (checked without loading Alembic)
 HEAD_REVISION = "0004"
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from runner import envref
 from runner.errors import UsageError
-from runner.masking import mask
+from runner.masking import conceal, mask
 from runner.notify.message import DeliveryError, Rendered
 
 from . import email, telegram, webhook
@@ -56,6 +56,7 @@ def send(
         raise DeliveryError(f"{channel}: no recipients", retryable=False)
     environ = os.environ if environ is None else environ
     expanded = [_expand(channel, recipient, environ) for recipient in recipients]
+    _conceal(channel, expanded, environ)
     deliver(
         expanded,
         Rendered(mask(rendered.subject), mask(rendered.body), rendered.format),  # no message shows a secret
@@ -63,6 +64,16 @@ def send(
         environ=environ,
         timeout=timeout,
     )
+
+
+def _conceal(channel: str, recipients: Sequence[str], environ: Mapping[str, str]) -> None:
+    """What no message or error may show: a webhook's path and query (its credential), the bot token, the
+    SMTP password. Recipients from environment references are concealed whole as they are expanded."""
+    if channel == "webhook":
+        for url in recipients:
+            conceal(url, path=True)
+    for variable in (telegram.TOKEN_VARIABLE, email.URL_VARIABLE):
+        conceal(environ.get(variable, ""))
 
 
 def _expand(channel: str, recipient: str, environ: Mapping[str, str]) -> str:

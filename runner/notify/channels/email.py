@@ -13,7 +13,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from runner.masking import conceal
 from runner.notify.message import DeliveryError, Rendered
 
 from ._text import html_to_text
@@ -46,7 +45,6 @@ def settings(environ: Mapping[str, str]) -> Settings:
     url = environ.get(URL_VARIABLE)
     if not url:
         raise _config(f"{URL_VARIABLE} is not set; export it, e.g. {_EXAMPLE}")
-    conceal(url)  # its password
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
         raise _config(f"{URL_VARIABLE} must start with smtp:// or smtps://, e.g. {_EXAMPLE}")

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from runner.masking import conceal, mask
+from runner.masking import mask
 from runner.notify.message import DeliveryError, Rendered
 
 from ._http import answer_text, check_target, check_url, is_redirect, post_json, redirected
@@ -43,7 +43,6 @@ def send(
         raise DeliveryError(
             f"telegram: {TOKEN_VARIABLE} is not set; export the bot token from @BotFather", retryable=False
         )
-    conceal(token)
     base = (environ.get(API_VARIABLE) or DEFAULT_API).rstrip("/")
     check_url(base, what=f"telegram: {API_VARIABLE}")
     url = f"{base}/bot{quote(token, safe=':')}/sendMessage"
@@ -81,9 +80,7 @@ def _telegram_html(body: str) -> bool:
     )
 
 
-def _send_one(
-    url: str, body: dict[str, Any], *, shown: str, timeout: float, environ: Mapping[str, str]
-) -> None:
+def _send_one(url: str, body: dict[str, Any], *, shown: str, timeout: float, environ: Mapping[str, str]) -> None:
     status, answer = post_json(url, body, shown=shown, timeout=timeout, environ=environ)
     if is_redirect(status):
         raise DeliveryError(redirected(shown, status), retryable=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from runner.masking import conceal, mask
+from runner.masking import mask
 from runner.notify.message import DeliveryError, Rendered
 
 from ._http import answer_text, check_target, check_url, is_redirect, post_json, redirected
@@ -24,7 +24,6 @@ def send(
     text = html_to_text(rendered.body) if rendered.format == "html" else rendered.body
     body = {"text": text, "subject": rendered.subject, "format": rendered.format}
     for url in recipients:  # every target is checked before the first connection
-        conceal(url, path=True)  # a webhook's path (and query) is its credential
         check_url(url, what="webhook")
         check_target(url, shown=f"webhook {mask(url)}", environ=environ)
     for url in recipients:
