@@ -30,7 +30,7 @@ SECRET_KEY = re.compile(rf"(?:{SECRET_WORDS})$", re.IGNORECASE)
 """A mapping key whose value is a secret: password, db_password, bot_token, api_key..."""
 
 _VALUE = r"""(?P<secret>[^&#;\s'"`<>]+)"""  # a parameter's value, after its = and an opening quote
-SECRET_PARAMETER = re.compile(rf"(?P<keep>(?<![A-Za-z0-9_.-])[A-Za-z0-9_]*(?:{SECRET_WORDS})=['\"]?){_VALUE}", re.I)
+SECRET_PARAMETER = re.compile(rf"(?P<keep>(?:{SECRET_WORDS})=['\"]?){_VALUE}", re.I)
 """`password=...` in a keyword DSN or a driver's error, `?password=...`, `&access_token=...`."""
 
 _QUERY_NAME = rf"[A-Za-z0-9_.-]*(?:{SECRET_WORDS})|(?:[A-Za-z0-9.-]*[_.-])?(?:key|auth)"
@@ -41,15 +41,22 @@ MASK = "***"
 MIN_CONCEALED = 4  # a shorter value would hide parts of ordinary words; URL rules still cover it
 _TOKEN_SEGMENT = 16  # a webhook path segment at least this long is concealed on its own too
 
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (  # (what the text must hold, a rule keeping group "keep")
+_WORDS = ("pass", "pwd", "secret", "token", "key")  # one is in every secret parameter's name
+_Rule = tuple[tuple[str, ...], tuple[str, ...], re.Pattern[str]]
+_RULES: tuple[_Rule, ...] = (
+    # (all of these and, if any given, one of those in the lower-cased text, else it cannot match; a rule)
     # user:password@ in a URL; the password runs to the last @ before the host
-    ("://", re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^\s/?#]+?(?=@[^\s/?#@]*(?:[/?#\s'\"<]|$))", re.I)),
-    ("=", SECRET_PARAMETER),
-    ("=", re.compile(rf"(?P<keep>[?&;](?:{_QUERY_NAME})=['\"]?){_VALUE}", re.I)),
-    (":", re.compile(r"(?P<keep>\b\d{6,12}:)[A-Za-z0-9_-]{30,}")),  # a Telegram bot token
-    ("/bot", re.compile(r"(?P<keep>/bot)[^/\s:'\"<>]+:[^/\s'\"<>]+(?=/)")),  # the token in Bot API paths
-    ("hooks.", re.compile(r"(?P<keep>hooks\.slack\.com/services/)[^\s'\"`<>]+", re.I)),  # a Slack webhook
-    ("AKIA", re.compile(r"(?P<keep>\bAKIA)[0-9A-Z]{16}\b")),  # an AWS access key
+    (
+        ("://", "@"),
+        (),
+        re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^\s/?#]+?(?=@[^\s/?#@]*(?:[/?#\s'\"<]|$))", re.I),
+    ),
+    (("=",), _WORDS, SECRET_PARAMETER),  # the name may run on before the word: db_password=, x.password=
+    (("=",), (*_WORDS, "auth"), re.compile(rf"(?P<keep>[?&;](?:{_QUERY_NAME})=['\"]?){_VALUE}", re.I)),
+    ((":",), (), re.compile(r"(?P<keep>\b\d{6,12}:)[A-Za-z0-9_-]{30,}")),  # a Telegram bot token
+    (("/bot",), (), re.compile(r"(?P<keep>/bot)[^/\s:'\"<>]+:[^/\s'\"<>]+(?=/)")),  # the token in Bot API paths
+    (("hooks.slack.com/",), (), re.compile(r"(?P<keep>hooks\.slack\.com/services/)[^\s'\"`<>]+", re.I)),
+    (("akia",), (), re.compile(r"(?P<keep>\bAKIA)[0-9A-Z]{16}\b")),  # an AWS access key
 )
 
 _lock = threading.Lock()
@@ -65,10 +72,19 @@ def mask(text: str, hidden: Iterable[str] = ()) -> str:
     literal = _literal
     if literal is not None:
         text = literal.sub(_hide, text)
-    for needle, pattern in _RULES:
-        if needle in text:
+    lower = text.lower()
+    for every, some, pattern in _RULES:
+        if _may_match(lower, every, some):
             text = pattern.sub(r"\g<keep>" + MASK, text)
     return text
+
+
+def _may_match(lower: str, every: tuple[str, ...], some: tuple[str, ...]) -> bool:
+    """A rule's cheap precondition: mask runs on every text printed or stored, and most hold no secret."""
+    for needle in every:
+        if needle not in lower:
+            return False
+    return not some or any(needle in lower for needle in some)
 
 
 def _hide(match: re.Match[str]) -> str:

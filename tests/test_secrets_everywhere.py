@@ -219,6 +219,15 @@ def test_no_secret_in_any_output_store_row_or_message(
     sent += [f"{message['Subject']}\n{message.get_content()}" for message in mailbox.messages()]
     assert len(sent) == 5  # the webhook's and Telegram's refused and accepted messages, one e-mail
 
+    # the hourly report names the store, on stdout and in a file
+    page = drill.repo / "report.html"
+    assert drill.run("report", "--now", "2026-12-01T12:10:00+03:00", "--format", "html", "--output", str(page))[0] == 0
+    code, out, err = drill.run("report", "--now", "2026-12-01T12:10:00+03:00")
+    assert code == 0
+    assert f"sqlite:///{drill.store}?password=***" in out
+    assert f"sqlite:///{drill.store}?password=***" in page.read_text(encoding="utf-8")
+    drill.printed.append(page.read_text(encoding="utf-8"))
+
     # what every command prints about a damaged store names it without its password
     damaged = drill.repo / "damaged.db"
     damaged.write_bytes(b"not a database" * 100)
