@@ -239,6 +239,18 @@ def test_no_secret_in_any_output_store_row_or_message(
         "move it away and run again: a new one will be created (problems history starts over)\n"
     )
 
+    # a PostgreSQL store that refuses the connection
+    drill.env(
+        CAMPAIGN_GUARD_STATE_URL=f"postgresql+psycopg://guard:{STORE_SECRET}@127.0.0.1:{closed}/state?password={STORE_SECRET}"
+    )
+    code, out, err = drill.run("problems", "list")
+    assert (code, out) == (4, "")
+    assert err == (
+        f"campaign-guard: state store postgresql+psycopg://guard:***@127.0.0.1:{closed}/state?password=*** "
+        f'cannot connect: connection failed: connection to server at "127.0.0.1", port {closed} failed: '
+        "Connection refused\n"
+    )
+
     _unseen(*drill.printed, drill.rows(), *sent)
 
 
