@@ -194,6 +194,11 @@ def excepthook(kind: type[BaseException], error: BaseException, trace: Traceback
     sys.stderr.write(mask("".join(traceback.format_exception(kind, error, trace))))
 
 
+def verbatim(stream: TextIO) -> TextIO:
+    """The stream under a masked one, for text shipped with campaign-guard itself (a docs page)."""
+    return stream._stream if isinstance(stream, MaskedStream) else stream
+
+
 @contextmanager
 def masked_output() -> Iterator[None]:
     """sys.stdout and sys.stderr masked while the block runs, which starts concealing nothing."""
