@@ -167,7 +167,8 @@ def render_configuration(store: SchemaStore) -> str:
         "is written into the repository too, so it never holds a password: `security.inline_credentials` "
         "reads every value and key, defaults and unknown keys included, also in a file that fails its "
         "schema. Messages never show a secret: in every output format a URL's password, a `password=` or "
-        "`token=` parameter and a token read `***` (`postgresql://crm:***@db/crm`).\n",
+        "`token=` parameter, a token and the value of every variable a `${NAME}` names read `***` "
+        "(`postgresql://crm:***@db/crm`), also in the state store and in messages sent.\n",
         "Only `true` and `false` are booleans and dates stay text, but YAML still reads `10:30` as the number "
         "630 and `0110` as 72: quote a value that looks like a number but is text (`at: '10:30'`); validate "
         'says "quote it" wherever YAML has read one as a number. Indent with spaces, never tabs. '

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from runner.errors import UsageError
+from runner.masking import conceal
 
 _REFERENCE = re.compile(r"^\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}$")
 
@@ -21,12 +22,16 @@ def default_of(value: str) -> str | None:
 
 
 def expand(value: str, environ: Mapping[str, str], *, where: str) -> str:
-    """The value a reference stands for; like compose files, ':-' also covers an empty variable."""
+    """The value a reference stands for; like compose files, ':-' also covers an empty variable.
+
+    A value from the environment is a secret from then on (runner.masking); a default is in the repository.
+    """
     match = _REFERENCE.match(value)
     if match is None:
         return value
     name, default = match.group("name"), match.group("default")
     if environ.get(name):
+        conceal(environ[name])
         return environ[name]
     if default is not None:
         return default

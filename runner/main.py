@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from runner import __version__
+from runner import __version__, masking
 from runner.deadlines import NOTIFY_DEADLINE, RUN_DEADLINE
 from runner.durations import parse_duration
 from runner.errors import ExitCode, UsageError
@@ -463,10 +463,15 @@ def _result_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; a closed stdout (`campaign-guard run | head -1`) ends it quietly with exit 141."""
+    """The command line; a closed stdout (`campaign-guard run | head -1`) ends it quietly with exit 141.
+
+    Nothing it prints shows a secret (runner.masking), not even a traceback.
+    """
+    sys.excepthook = masking.excepthook
     try:
         try:
-            return _main(argv)
+            with masking.masked_output():
+                return _main(argv)
         finally:
             sys.stdout.flush()  # a closed pipe shows here, not as a traceback when Python exits
     except BrokenPipeError:

@@ -3,9 +3,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from runner import masking
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-22T12:00:00+00:00"
@@ -57,6 +60,13 @@ def state_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 def loopback_targets(monkeypatch: pytest.MonkeyPatch) -> None:
     """The webhook and Telegram stubs listen on loopback, which the egress policy refuses by default."""
     monkeypatch.setenv("CAMPAIGN_GUARD_ALLOW_PRIVATE_TARGETS", LOOPBACK_TARGETS)
+
+
+@pytest.fixture(autouse=True)
+def nothing_concealed() -> Iterator[None]:
+    """The values one test concealed (runner.masking) are not masked in the next one's output."""
+    yield
+    masking.forget()
 
 
 LOOPBACK_TARGETS = "127.0.0.1"

@@ -152,7 +152,7 @@ def test_a_webhook_receiver_that_drips_its_answer_is_a_retry_within_the_deadline
     server = drip(trickle, head=head, interval=0.25)
     queue(repo, ("webhook", [f"http://127.0.0.1:{server.port}/hooks/secret"]))
     code, out = notify(repo, capsys, limit=3)
-    error = f"webhook http://127.0.0.1:{server.port}/... did not answer within 1 s"
+    error = f"webhook http://127.0.0.1:{server.port}/*** did not answer within 1 s"
     assert (code, out) == (
         4,
         [f"#1 ops immediate via webhook: Message 1 - will retry: {error}", "0 message(s) sent, 1 to retry, 0 failed"],
@@ -168,7 +168,7 @@ def test_a_connection_that_is_never_accepted_waits_the_connect_timeout(
     with full_backlog() as port:
         queue(repo, ("webhook", [f"http://127.0.0.1:{port}/hooks/secret"]))
         code, out = notify(repo, capsys, limit=3)
-    error = f"webhook http://127.0.0.1:{port}/... did not accept a connection within 0.5 s"
+    error = f"webhook http://127.0.0.1:{port}/*** did not accept a connection within 0.5 s"
     assert (code, out[0]) == (4, f"#1 ops immediate via webhook: Message 1 - will retry: {error}")
     assert rows(repo) == [(1, "pending", 1, error)]
 

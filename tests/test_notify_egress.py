@@ -113,7 +113,7 @@ def telegram(api: str, **environ: str) -> None:
 def test_metadata_webhook_is_refused_for_good_without_a_connection(allow: str, connections: list[Any]):
     with pytest.raises(DeliveryError) as raised:
         hook("http://169.254.169.254/latest/meta-data/secretpart", **{ALLOW: allow})
-    assert str(raised.value) == f"webhook http://169.254.169.254/...: {METADATA_REFUSAL}"
+    assert str(raised.value) == f"webhook http://169.254.169.254/***: {METADATA_REFUSAL}"
     assert not raised.value.retryable
     assert connections == []
 
@@ -122,7 +122,7 @@ def test_telegram_api_at_a_metadata_address_is_refused_without_a_connection(conn
     with pytest.raises(DeliveryError) as raised:
         telegram("http://[fd00:ec2::254]", **{ALLOW: "1"})
     assert str(raised.value) == (
-        "Telegram http://[fd00:ec2::254]/bot<redacted>/sendMessage: refused target fd00:ec2::254 "
+        "Telegram http://[fd00:ec2::254]/bot***/sendMessage: refused target fd00:ec2::254 "
         f"(link-local / cloud metadata); list its CIDR in {ALLOW} to allow it"
     )
     assert not raised.value.retryable and connections == []
@@ -144,7 +144,7 @@ def test_a_host_is_refused_if_any_of_its_addresses_is(monkeypatch: pytest.Monkey
     with pytest.raises(DeliveryError) as raised:
         hook("https://hooks.example.com/services/secretpart", **{ALLOW: "1"})
     assert str(raised.value) == (
-        "webhook https://hooks.example.com/...: refused target hooks.example.com (100.100.100.200) "
+        "webhook https://hooks.example.com/***: refused target hooks.example.com (100.100.100.200) "
         f"(link-local / cloud metadata); list its CIDR in {ALLOW} to allow it"
     )
     assert connections == []
@@ -216,7 +216,7 @@ def test_loopback_is_reached_only_through_the_allow_list(stub: Stub, connections
         with pytest.raises(DeliveryError) as raised:
             hook(stub.url + "/hook", **{ALLOW: allow})
         assert str(raised.value) == (
-            f"webhook {stub.url}/...: refused target 127.0.0.1 (loopback); set {ALLOW} to allow private targets"
+            f"webhook {stub.url}/***: refused target 127.0.0.1 (loopback); set {ALLOW} to allow private targets"
         )
         assert not raised.value.retryable
     assert (stub.paths, connections) == ([], [])
@@ -264,7 +264,7 @@ def test_a_webhook_redirect_is_not_followed(stub: Stub, status: int):
     with pytest.raises(DeliveryError) as raised:
         hook(stub.url + "/hook", **{ALLOW: "127.0.0.1"})
     assert str(raised.value) == (
-        f"webhook {stub.url}/... answered HTTP {status}, a redirect; redirects are not followed"
+        f"webhook {stub.url}/*** answered HTTP {status}, a redirect; redirects are not followed"
     )
     assert not raised.value.retryable
     assert stub.paths == ["/hook"]  # /target never asked
@@ -275,7 +275,7 @@ def test_a_telegram_redirect_is_not_followed(stub: Stub):
     with pytest.raises(DeliveryError) as raised:
         telegram(stub.url, **{ALLOW: "127.0.0.1"})
     assert str(raised.value) == (
-        f"Telegram {stub.url}/bot<redacted>/sendMessage answered HTTP 302, a redirect; redirects are not followed"
+        f"Telegram {stub.url}/bot***/sendMessage answered HTTP 302, a redirect; redirects are not followed"
     )
     assert not raised.value.retryable
     assert stub.paths == [f"/bot{TOKEN}/sendMessage"]
@@ -308,4 +308,4 @@ def test_notify_keeps_a_message_to_a_refused_target_as_failed(repo_copy: Path, d
     with store.read() as connection:
         rows = [tuple(row) for row in connection.execute(sa.select(outbox.c.status, outbox.c.last_error))]
     store.close()
-    assert rows == [("failed", f"webhook http://169.254.169.254/...: {METADATA_REFUSAL}")]
+    assert rows == [("failed", f"webhook http://169.254.169.254/***: {METADATA_REFUSAL}")]

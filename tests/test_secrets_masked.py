@@ -116,11 +116,22 @@ def test_no_output_format_prints_a_planted_password(
         ("bot 123456789:AAHk3j5h8dq7fbxmc1yo4ns9rtwAAHk3j5h8d", "bot 123456789:***"),
         ("https://hooks.slack.com/services/T000/B000/XXXX", "https://hooks.slack.com/services/***"),
         ("key AKIAABCDEFGHIJKLMNOP", "key AKIA***"),
+        ("https://maps.example.com/api?key=abc123&q=x", "https://maps.example.com/api?key=***&q=x"),
+        ("https://api.example.com/v1?AUTH=abc123&x_api_key=def", "https://api.example.com/v1?AUTH=***&x_api_key=***"),
+        ("https://api.example.com/v1?a=1&amp;token=abc", "https://api.example.com/v1?a=1&amp;token=***"),
+        ("sqlite:///state.db?Password=hunter22", "sqlite:///state.db?Password=***"),
+        ("(psycopg) invalid dsn: password='hunter22' host=db", "(psycopg) invalid dsn: password='***' host=db"),
+        ("DRIVER={ODBC};UID=crm;PWD=hunter22;", "DRIVER={ODBC};UID=crm;PWD=***;"),
+        ("POST /bot123456:short-token/sendMessage: 404", "POST /bot***/sendMessage: 404"),
+        ('<a href="https://hooks.slack.com/services/T0/B0/XX">', '<a href="https://hooks.slack.com/services/***">'),
         # nothing secret: left as written
         ("https://romashka-market.ru/catalog?utm_source=email", "https://romashka-market.ru/catalog?utm_source=email"),
         ("write to crm-marketing@romashka-market.ru at 10:30", "write to crm-marketing@romashka-market.ru at 10:30"),
         ("labels: team=crm, tier!=gold", "labels: team=crm, tier!=gold"),
         ("${CRM_URL:-sqlite:///.campaign-guard/demo.db}", "${CRM_URL:-sqlite:///.campaign-guard/demo.db}"),
+        ("matchers: key=value, key!=value", "matchers: key=value, key!=value"),  # `key` alone is a URL's only
+        ("a `password=` or `token=` parameter", "a `password=` or `token=` parameter"),
+        ("https://example.com/bots/list", "https://example.com/bots/list"),
     ],
 )
 def test_mask(text: str, shown: str) -> None:

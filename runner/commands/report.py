@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import ExitCode, SourceUnreachable, UsageError
+from runner.masking import mask
 from runner.report.hourly import collect
 from runner.report.render import render_hourly, render_slice
 from runner.report.slices import collect_slice
@@ -40,7 +41,7 @@ def run(root: Path, args: Any, now: datetime) -> ExitCode:
         sys.stdout.write(text)
         return ExitCode.OK
     try:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(mask(text), encoding="utf-8")  # stdout is masked by main; the file too
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
     return ExitCode.OK

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from runner.errors import SourceUnreachable
+from runner.masking import conceal
 from runner.root import NotARepository, is_repository
 from runner.store.failures import StoreFailure, corrupted, explain, explain_server, lock_wait, locked
 from runner.store.tables import HEAD_REVISION
@@ -31,6 +32,7 @@ def state_url(root: Path, environ: Mapping[str, str] | None = None) -> str:
     """CAMPAIGN_GUARD_STATE_URL, else the repository's SQLite file; outside a repository there is no default."""
     env = os.environ if environ is None else environ
     if env.get(STATE_URL_VARIABLE):
+        conceal(env[STATE_URL_VARIABLE])
         return env[STATE_URL_VARIABLE]
     if not is_repository(root):
         raise NotARepository(root, for_store=True)

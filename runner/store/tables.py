@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+
+from runner.masking import mask
+
+
+class Masked(sa.types.TypeDecorator[str]):
+    """Free text (messages, errors, notes, evidence): masked on its way into the store, never a secret."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return mask(value) if isinstance(value, str) else value
+
 
 # the newest migration: a store at this revision needs no upgrade (checked without loading Alembic)
 HEAD_REVISION = "0005"
@@ -15,7 +30,7 @@ runs = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("command", sa.String(32), nullable=False),
-    sa.Column("selection", sa.Text, nullable=False, server_default=""),
+    sa.Column("selection", Masked, nullable=False, server_default=""),
     sa.Column("evaluated_at", sa.DateTime, nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime),
@@ -37,16 +52,16 @@ problems = sa.Table(
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("localization", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # open, acknowledged, muted, resolved
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("cause", sa.Text, nullable=False, server_default=""),
-    sa.Column("hint", sa.Text, nullable=False, server_default=""),
+    sa.Column("title", Masked, nullable=False),
+    sa.Column("cause", Masked, nullable=False, server_default=""),
+    sa.Column("hint", Masked, nullable=False, server_default=""),
     sa.Column("campaign", sa.String(200)),
     sa.Column("owner", sa.String(200)),
     sa.Column("location", sa.String(500)),
     sa.Column("source", sa.String(200)),
-    sa.Column("observed", sa.Text),  # JSON
-    sa.Column("expected", sa.Text, nullable=False, server_default=""),
-    sa.Column("samples", sa.Text),  # JSON list of rows
+    sa.Column("observed", Masked),  # JSON
+    sa.Column("expected", Masked, nullable=False, server_default=""),
+    sa.Column("samples", Masked),  # JSON list of rows
     sa.Column("first_seen", sa.DateTime, nullable=False),
     sa.Column("last_seen", sa.DateTime, nullable=False),
     sa.Column("last_evaluated_at", sa.DateTime, nullable=False),
@@ -73,9 +88,9 @@ problem_events = sa.Table(
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("run_id", sa.String(32)),
     sa.Column("actor", sa.String(200)),
-    sa.Column("note", sa.Text),
+    sa.Column("note", Masked),
     sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("observed", sa.Text),  # JSON
+    sa.Column("observed", Masked),  # JSON
     sa.Index("ix_problem_events_problem", "problem_id", "id"),
     sa.Index("ix_problem_events_kind_at", "kind", "at"),
 )
@@ -93,7 +108,7 @@ results = sa.Table(
     sa.Column("campaign", sa.String(200)),
     sa.Column("owner", sa.String(200)),
     sa.Column("value", sa.Float),  # the observed value when it is a number: trends and 3-sigma
-    sa.Column("observed", sa.Text),  # JSON
+    sa.Column("observed", Masked),  # JSON
     sa.Column("evaluated_at", sa.DateTime, nullable=False),
     sa.Index("ix_results_check_subject_at", "check_id", "subject", "evaluated_at"),
     sa.Index("ix_results_evaluated_at", "evaluated_at"),
@@ -104,10 +119,10 @@ outbound_switches = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("action", sa.String(8), nullable=False),  # stop, start
-    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("reason", Masked, nullable=False, server_default=""),
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("report", sa.Text, nullable=False, server_default=""),  # what the source actions did
+    sa.Column("report", Masked, nullable=False, server_default=""),  # what the source actions did
 )
 
 schedule_claims = sa.Table(
@@ -132,7 +147,7 @@ notifications = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),  # waiting, ready, batched, dropped
     sa.Column("message_id", sa.Integer),
-    sa.Column("note", sa.Text),
+    sa.Column("note", Masked),
     sa.Index("ix_notifications_subscription_state", "subscription", "state"),
 )
 
@@ -145,15 +160,15 @@ outbox = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),  # immediate, digest, reminder, escalation
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("recipients", sa.Text, nullable=False),  # JSON list, environment references unexpanded
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("subject", Masked, nullable=False),
+    sa.Column("body", Masked, nullable=False),
     sa.Column("format", sa.String(16), nullable=False),
     sa.Column("items", sa.Integer, nullable=False, server_default="0"),
     sa.Column("more", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.DateTime, nullable=False),
-    sa.Column("last_error", sa.Text),
+    sa.Column("last_error", Masked),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime),
     sa.Column("claimed_by", sa.String(32)),
@@ -178,7 +193,7 @@ test_launches = sa.Table(
     sa.Column("campaign", sa.String(200), nullable=False),
     sa.Column("evaluated_at", sa.DateTime, nullable=False),  # the moment the dry run evaluated (--now)
     sa.Column("mode", sa.String(8), nullable=False),  # test (a dry run); live launches stay in the CRM
-    sa.Column("figures", sa.Text, nullable=False),  # JSON: what `dry-run --format json` shows under figures
+    sa.Column("figures", Masked, nullable=False),  # JSON: what `dry-run --format json` shows under figures
     sa.Column("recorded_at", sa.DateTime, nullable=False),
     sa.Index("ix_test_launches_campaign", "campaign", "evaluated_at"),
 )

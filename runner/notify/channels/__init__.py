@@ -13,6 +13,7 @@ from typing import Protocol
 
 from runner import envref
 from runner.errors import UsageError
+from runner.masking import conceal, mask
 from runner.notify.message import DeliveryError, Rendered
 
 from . import email, telegram, webhook
@@ -66,8 +67,10 @@ def send(
     environ = os.environ if environ is None else environ
     expanded = [_expand(channel, recipient, environ) for recipient in recipients]
     deadline = message_timeout(environ) if timeout is None else min(timeout, message_timeout(environ))
+    _conceal(channel, expanded, environ)
+    masked = Rendered(mask(rendered.subject), mask(rendered.body), rendered.format)  # no message shows a secret
     with Exchange(deadline, connect_timeout(environ)) as exchange:
-        deliver(expanded, rendered, key=key, environ=environ, exchange=exchange)
+        deliver(expanded, masked, key=key, environ=environ, exchange=exchange)
 
 
 def timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
@@ -89,6 +92,16 @@ def endpoints(channel: str, recipients: Sequence[str], environ: Mapping[str, str
     except DeliveryError:
         pass
     return []
+
+
+def _conceal(channel: str, recipients: Sequence[str], environ: Mapping[str, str]) -> None:
+    """What no message or error may show: a webhook's path and query (its credential), the bot token, the
+    SMTP password. Recipients from environment references are concealed whole as they are expanded."""
+    if channel == "webhook":
+        for url in recipients:
+            conceal(url, path=True)
+    for variable in (telegram.TOKEN_VARIABLE, email.URL_VARIABLE):
+        conceal(environ.get(variable, ""))
 
 
 def _expand(channel: str, recipient: str, environ: Mapping[str, str]) -> str:

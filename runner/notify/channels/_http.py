@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from runner import __version__
+from runner.masking import mask
 from runner.notify import egress
 from runner.notify.message import DeliveryError
 
@@ -93,20 +94,6 @@ def _opener(host: str, addresses: Sequence[str], exchange: Exchange) -> urllib.r
     return urllib.request.build_opener(_NoRedirect, _PinnedHTTP(pin), _PinnedHTTPS(pin))
 
 
-def redact(url: str) -> str:
-    """Scheme, host and port only: webhook paths and queries are credentials (`https://hooks.example.com/...`)."""
-    parts = urlsplit(url)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    host = parts.hostname or "?"
-    if ":" in host:
-        host = f"[{host}]"
-    hidden = "/..." if parts.path.strip("/") or parts.query or parts.fragment else ""
-    return f"{parts.scheme}://{host}{port}{hidden}"
-
-
 def check_url(url: str, *, what: str) -> None:
     """Refuse what urllib would reject with the whole URL, secret path included, in its error."""
     parts = urlsplit(url)
@@ -115,7 +102,7 @@ def check_url(url: str, *, what: str) -> None:
     except ValueError:
         valid = False
     if not valid or any(char.isspace() or ord(char) < 32 for char in url):
-        raise DeliveryError(f"{what} {redact(url)} is not an http(s) URL", retryable=False)
+        raise DeliveryError(f"{what} {mask(url)} is not an http(s) URL", retryable=False)
 
 
 def check_target(url: str, *, shown: str, environ: Mapping[str, str]) -> list[str]:

@@ -18,10 +18,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from runner.masking import mask
 from runner.notify.message import DeliveryError, Rendered
 
 from ._exchange import Exchange
-from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redirected
 from ._text import html_to_text, split, utf16_length
 
 TOKEN_VARIABLE = "CAMPAIGN_GUARD_TELEGRAM_TOKEN"
@@ -46,7 +47,7 @@ def send(
     base = api_base(environ)
     check_url(base, what=f"telegram: {API_VARIABLE}")
     url = f"{base}/bot{quote(token, safe=':')}/sendMessage"
-    shown = f"Telegram {redact(base)}/bot<redacted>/sendMessage"
+    shown = f"Telegram {mask(url)}"  # http://host/bot***/sendMessage
     check_target(base, shown=shown, environ=environ)  # before any message: a refused API refuses them all
     pieces, parse_mode = payload(rendered)
     for chat in recipients:
@@ -54,7 +55,7 @@ def send(
             body: dict[str, Any] = {"chat_id": chat, "text": piece, "disable_web_page_preview": True}
             if parse_mode:
                 body["parse_mode"] = parse_mode
-            _send_one(url, body, shown=shown, token=token, exchange=exchange, environ=environ)
+            _send_one(url, body, shown=shown, exchange=exchange, environ=environ)
 
 
 def api_base(environ: Mapping[str, str]) -> str:
@@ -84,9 +85,7 @@ def _telegram_html(body: str) -> bool:
     )
 
 
-def _send_one(
-    url: str, body: dict[str, Any], *, shown: str, token: str, exchange: Exchange, environ: Mapping[str, str]
-) -> None:
+def _send_one(url: str, body: dict[str, Any], *, shown: str, exchange: Exchange, environ: Mapping[str, str]) -> None:
     status, answer = post_json(url, body, shown=shown, exchange=exchange, environ=environ)
     if is_redirect(status):
         raise DeliveryError(redirected(shown, status), retryable=False)
@@ -110,4 +109,4 @@ def _send_one(
     message = f"{shown} refused the message for chat {body['chat_id']}: {code} {description}"
     if retry_after is not None:
         message += f"; retry after {retry_after} s"
-    raise DeliveryError(message.replace(token, "<redacted>"), retryable=retryable)
+    raise DeliveryError(mask(message), retryable=retryable)

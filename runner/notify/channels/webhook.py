@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from runner.masking import mask
 from runner.notify.message import DeliveryError, Rendered
 
 from ._exchange import Exchange
-from ._http import answer_text, check_target, check_url, is_redirect, post_json, redact, redirected
+from ._http import answer_text, check_target, check_url, is_redirect, post_json, redirected
 from ._text import html_to_text
 
 _RETRYABLE_4XX = frozenset({408, 429})
@@ -25,9 +26,9 @@ def send(
     body = {"text": text, "subject": rendered.subject, "format": rendered.format}
     for url in recipients:  # every target is checked before the first connection
         check_url(url, what="webhook")
-        check_target(url, shown=f"webhook {redact(url)}", environ=environ)
+        check_target(url, shown=f"webhook {mask(url)}", environ=environ)
     for url in recipients:
-        shown = f"webhook {redact(url)}"
+        shown = f"webhook {mask(url)}"
         status, answer = post_json(
             url, body, shown=shown, exchange=exchange, environ=environ, headers={"Idempotency-Key": key}
         )
