@@ -326,6 +326,16 @@ MESSAGES = {
         "campaigns/templates/welcome_reminder_sms.yaml:7:7: body breaks a limit of the template sandbox: the "
         "template's loops run more than 100,000 times in all; render less (fewer loops, smaller repetitions)",
     ],
+    "template.render_error-subscription": [
+        "rules/subscriptions.yaml:21:7: template fails to render with a sample problem: division by zero; fix the "
+        "template (`campaign-guard docs notifications` lists what it may use)",
+        "rules/subscriptions.yaml:25:15: template is refused by the template sandbox: access to attribute "
+        "'__class__' of 'str' object is unsafe; use the template's values, not Python internals",
+        "rules/subscriptions.yaml:32:7: template breaks a limit of the template sandbox: the template's loops run "
+        "more than 100,000 times in all; render less (fewer loops, smaller repetitions)",
+        "rules/subscriptions.yaml:37:15: template breaks a limit of the template sandbox: the power 10 ** 100000 "
+        "would have more than 4,300 digits; render less (fewer loops, smaller repetitions)",
+    ],
     "template.render_error-sandbox": [
         "campaigns/templates/welcome_email.yaml:7:10: subject: there is no Jinja2 test 'capitalized'",
         "campaigns/templates/welcome_email.yaml:14:3: body is refused by the template sandbox: access to "

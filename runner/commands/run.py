@@ -15,7 +15,7 @@ from runner.engine.execute import evaluate_each
 from runner.engine.plan import Task, run_tasks
 from runner.engine.result import Result, Status
 from runner.engine.schedules import find_schedule, load_schedules, schedules_of
-from runner.errors import ExitCode
+from runner.errors import ExitCode, UsageError
 from runner.progress import Progress
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
@@ -97,10 +97,18 @@ RUN_KINDS = (
 
 
 def _notify(store: Store, repo: Repository, now: datetime) -> int:
-    """`notify` in the same process; how many deliveries failed (they stay in the outbox)."""
+    """`notify` in the same process; how many deliveries failed (they stay in the outbox).
+
+    Trouble in notify is one line on stderr: the run's results are printed all the same."""
     from runner.commands.notify import notify
 
-    _planned, delivered, _due = notify(store, repo, now)
+    try:
+        _planned, delivered, _due = notify(store, repo, now)
+    except StoreFailure:
+        raise  # the store's own line, after the results
+    except UsageError as error:
+        print(f"campaign-guard: notify: {error}", file=sys.stderr)
+        return 1
     failures = {**delivered.retrying, **delivered.failed}
     print(f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered", file=sys.stderr)
     for message_id, error in sorted(failures.items()):

@@ -55,7 +55,7 @@ from runner.errors import UsageError
 from runner.notify.message import Item, Message, Rendered
 from runner.notify.subscriptions import Subscription
 from runner.report.times import zone_name
-from runner.sandbox import BoundedSandbox
+from runner.sandbox import BoundedSandbox, refusal
 
 FORMATS = {"text": "txt", "markdown": "md", "html": "html"}
 LANGUAGES = ("ru", "en")
@@ -463,19 +463,25 @@ def render_for(sub: Subscription, message: Message) -> Rendered:
     return render(message, format=sub.format, language=sub.language, zone=sub.zone, template=sub.template)
 
 
+class TemplateFailed(UsageError):
+    """A subscription's own template does not parse or fails to render: where, and why."""
+
+    def __init__(self, subscription: str, line: int | None, reason: str, refused: str | None = None) -> None:
+        where = f" line {line}" if line else ""
+        super().__init__(f"subscription {subscription!r}: template{where}: {reason}")
+        self.line, self.reason, self.refused = line, reason, refused
+
+
 def _custom(subscription: str, text: str, format: str, values: dict[str, Any]) -> Rendered:
-    name = f"subscription {subscription!r}: template"
     try:
         compiled = sandbox(format == "html").from_string(text)
     except jinja2.TemplateSyntaxError as exc:
-        raise UsageError(f"{name} line {exc.lineno}: {exc.message}") from exc
+        raise TemplateFailed(subscription, exc.lineno, exc.message or "") from exc
     try:
         module = compiled.make_module(values)
     except Exception as exc:
-        line = _line(compiled, exc.__traceback__)
-        where = f" line {line}" if line else ""
         reason = str(exc) or type(exc).__name__
-        raise UsageError(f"{name}{where}: {reason}") from exc
+        raise TemplateFailed(subscription, _line(compiled, exc.__traceback__), reason, refusal(exc)) from exc
     subject: Any = getattr(module, "subject", values["subject"])
     if isinstance(subject, Markup):
         subject = subject.unescape()

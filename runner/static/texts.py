@@ -16,6 +16,7 @@ from runner.findings import Severity
 from runner.sandbox import BoundedSandbox, refusal
 from runner.static.check import Check, Context, Hit
 from runner.static.markers import find_marker
+from runner.static.subscription_texts import template_errors
 
 TEXT_FIELDS = ("subject", "body")
 
@@ -100,8 +101,14 @@ def undeclared_placeholder(template: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
-    """The text is not valid Jinja2 (its syntax, an unknown filter or test), or fails to render with the
-    declared example values."""
+    """The text is not valid Jinja2 (its syntax, an unknown filter or test), fails to render with the
+    declared example values, or breaks the sandbox or one of its limits (output, loops, integer size,
+    time); a subscription's own template is rendered with a sample problem.
+
+    Both run in runner/sandbox.py, as run and notify render them."""
+    if template.kind.name == "subscriptions":
+        yield from template_errors(template, ctx)
+        return
     examples = {name: spec["example"] for name, spec in template.data.get("attributes", {}).items()}
     env = environment(template.data["channel"])
     for field, source in _texts(template):
@@ -171,8 +178,8 @@ CHECKS = (
         "template.render_error",
         Severity.PROBLEM,
         "mailing",
-        ("template",),
-        "Fix the Jinja2 syntax or the example value it fails on.",
+        ("template", "subscriptions"),
+        "Fix the Jinja2 syntax or the example value it fails on; render less than the sandbox's limits.",
         render_error,
     ),
     Check(
