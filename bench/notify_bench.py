@@ -129,7 +129,13 @@ def measure_once(backend: str, args: argparse.Namespace, directory: Path, seed: 
             made = connection.execute(sa.select(sa.func.count()).select_from(notifications)).scalar_one()
             messages = connection.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one()
         store.close()
-        return {"seconds": seconds, "locked": locked, "notifications": made, "messages": messages, "planned": len(planned.messages)}
+        return {
+            "seconds": seconds,
+            "locked": locked,
+            "notifications": made,
+            "messages": messages,
+            "planned": len(planned.messages),
+        }
 
 
 def main() -> None:

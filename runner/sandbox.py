@@ -60,6 +60,8 @@ def refusal(exc: BaseException) -> str | None:
     if isinstance(exc, SecurityError):
         return f"is refused by the template sandbox: {text}; use the template's values, not Python internals"
     return None
+
+
 _LOG2 = math.log10(2)
 
 
@@ -81,6 +83,15 @@ class _Budget:
         if self.iterations > self.limits.iterations:
             raise TemplateLimit(f"the template's loops run more than {self.limits.iterations:,} times in all")
         self.tick()
+
+
+_SEQUENCES = (str, bytes, list, tuple)
+_SIZED = (*_SEQUENCES, dict, set, frozenset)
+
+
+def _counts(value: Any) -> bool:
+    """An integer, not a boolean."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 _CURRENT: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
@@ -144,13 +155,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def checked(self, value: Any) -> Any:
         """`value`, once it is known not to break the size limits; what it cost counts as built."""
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            if value.bit_length() * _LOG2 > self.limits.digits:
-                raise TemplateLimit(f"an integer of more than {self.limits.digits:,} digits")
-            return value
-        if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        if isinstance(value, _SIZED):
             size = len(value)
             if size > self.limits.output:
                 raise TemplateLimit(f"a value of more than {self.limits.output:,} characters or items")
@@ -159,6 +164,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 budget.built += size
                 if budget.built > self.limits.built:
                     raise TemplateLimit(f"the template builds more than {self.limits.built:,} characters in all")
+        elif isinstance(value, int) and value.bit_length() * _LOG2 > self.limits.digits:
+            raise TemplateLimit(f"an integer of more than {self.limits.digits:,} digits")
         return value
 
     def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
@@ -181,7 +188,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             yield item
 
     def _count_limit(self, value: Any, what: str) -> None:
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > self.limits.output:
+        if _counts(value) and abs(value) > self.limits.output:
             raise TemplateLimit(f"{what} {value:,} is beyond the output limit of {self.limits.output:,} characters")
 
     def _format_widths(self, text: str, arguments: Iterable[Any], percent: bool) -> None:
@@ -217,14 +224,17 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return self.checked(super().call_binop(context, operator, left, right))
 
     def _repetition(self, left: Any, right: Any) -> None:
-        sized = [side for side in (left, right) if isinstance(side, str | bytes | list | tuple)]
-        counts = [side for side in (left, right) if isinstance(side, int) and not isinstance(side, bool)]
-        if sized and counts and len(sized[0]) * counts[0] > self.limits.output:
+        sized, count = (left, right) if isinstance(left, _SEQUENCES) else (right, left)
+        if isinstance(sized, _SEQUENCES) and _counts(count) and len(sized) * count > self.limits.output:
             raise TemplateLimit(
-                f"the repetition would make {len(sized[0]) * counts[0]:,} characters or items, "
+                f"the repetition would make {len(sized) * count:,} characters or items, "
                 f"more than {self.limits.output:,}"
             )
-        if len(counts) == 2 and (left.bit_length() + right.bit_length()) * _LOG2 > self.limits.digits + 1:
+        if (
+            _counts(left)
+            and _counts(right)
+            and (left.bit_length() + right.bit_length()) * _LOG2 > self.limits.digits + 1
+        ):
             raise TemplateLimit(f"the product would have more than {self.limits.digits:,} digits")
 
     def _power(self, left: Any, right: Any) -> None:
