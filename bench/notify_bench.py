@@ -10,7 +10,8 @@ the filters real teams write (1-3 localizations, severities, campaign and check 
 label matchers, events; two in five group_by, one in five digests). Timed: one `plan()` - the
 matching of every event against every subscription, the notifications written, and every due
 message batched into the outbox under the store's write lock (`locked`), then rendered with the
-built-in Jinja2 templates (the real renderer) with no lock held - as `campaign-guard notify` runs it. Delivery (the network) is not part of it.
+built-in Jinja2 templates (the real renderer) with no lock held - as `campaign-guard notify` runs
+it. Delivery (the network) is not part of it.
 
 Target (issue 5): under 2 s.
 """

@@ -20,7 +20,7 @@ import re
 import string
 import time
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -31,8 +31,8 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import TemplateModule
-from jinja2.runtime import LoopContext
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -168,7 +168,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             raise TemplateLimit(f"an integer of more than {self.limits.digits:,} digits")
         return value
 
-    def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
+    def concat(self, parts: Iterable[str]) -> str:
         """Every buffer Jinja2 joins (the output, a macro's, a {% set %} block's), stopped once too long."""
         collected, size = [], 0
         for part in parts:
@@ -177,7 +177,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise TemplateLimit(f"the template renders more than {self.limits.output:,} characters")
             collected.append(part)
         _spend()
-        return self.checked("".join(collected))
+        joined = "".join(collected)
+        self.checked(joined)
+        return joined
 
     def counted(self, iterable: Iterable[Any]) -> Iterator[Any]:
         """A loop's items, each counted against the iterations of the render."""
@@ -243,7 +245,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             if digits > self.limits.digits:
                 raise TemplateLimit(f"the power {left} ** {right} would have more than {self.limits.digits:,} digits")
 
-    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _spend()
         if isinstance(__obj, LoopContext) and args:  # loop(children) of a recursive loop: counted as well
             args = (__self.counted(args[0]), *args[1:])
@@ -314,7 +316,7 @@ class BoundedTemplate(jinja2.Template):
         yield self.render(*args, **kwargs)
 
     def make_module(
-        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: dict[str, Any] | None = None
+        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Mapping[str, Any] | None = None
     ) -> TemplateModule:
         """The rendered module (its body and its top-level {% set %} values); errors keep the raw traceback."""
         with self.environment.budget():

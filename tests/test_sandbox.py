@@ -184,7 +184,7 @@ def test_validate_reports_each_hostile_subscription_template(
         (
             17,
             "template.render_error",
-            f"template {sandbox}: access to attribute '__class__' of 'str' object is unsafe; use the template's values, "
-            "not Python internals",
+            f"template {sandbox}: access to attribute '__class__' of 'str' object is unsafe; "
+            "use the template's values, not Python internals",
         ),
     ]

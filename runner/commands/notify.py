@@ -16,8 +16,8 @@ from runner.display import Display, count
 from runner.errors import ExitCode, UsageError
 from runner.notify.channels import send
 from runner.notify.delivery import Delivered, deliver
-from runner.notify.matching import campaign_facts
 from runner.notify.health import record_health
+from runner.notify.matching import campaign_facts
 from runner.notify.planner import HELD, Planned, plan
 from runner.notify.rendering import failures, render_outbox, render_rows, rendered_row, requeue_failed, unrendered
 from runner.notify.subscriptions import load_subscriptions

@@ -106,8 +106,8 @@ def _notify(store: Store, repo: Repository, now: datetime) -> int:
         _planned, delivered, _due = notify(store, repo, now)
     except StoreFailure:
         raise  # the store's own line, after the results
-    except UsageError as error:
-        print(f"campaign-guard: notify: {error}", file=sys.stderr)
+    except UsageError as trouble:
+        print(f"campaign-guard: notify: {trouble}", file=sys.stderr)
         return 1
     failures = {**delivered.retrying, **delivered.failed}
     print(f"Notifications: {len(delivered.sent)} sent, {len(failures)} not delivered", file=sys.stderr)

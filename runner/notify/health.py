@@ -27,10 +27,11 @@ def notify_health(outcome: Outcome, delivered: Delivered, due: Sequence[Any]) ->
     of = {row.id: row.subscription for row in due} | outcome.rendered
     failed: dict[str, str] = {}
     for name, error in (outcome.failed[message_id] for message_id in sorted(outcome.failed)):
-        failed.setdefault(name, f"a message could not be rendered: {error}")
+        failed.setdefault(name, f"a message could not be rendered: {error}")  # the error names the subscription
     for message_id, error in sorted(delivered.failed.items()):
         if message_id in of and message_id not in outcome.failed:
-            failed.setdefault(of[message_id], f"message #{message_id} was refused: {error}")
+            name = of[message_id]
+            failed.setdefault(name, f"subscription {name!r}: message #{message_id} was refused for good: {error}")
     fine = {of[message_id] for message_id in delivered.sent if message_id in of} - set(failed)
     verdicts = [
         NOTIFY_FAILED.result(
@@ -38,7 +39,7 @@ def notify_health(outcome: Outcome, delivered: Delivered, due: Sequence[Any]) ->
             Status.FAIL,
             observed="failed",
             expected="its messages rendered and delivered",
-            cause=f"subscription {name!r}: {cause}",
+            cause=cause,
         )
         for name, cause in sorted(failed.items())
     ]

@@ -71,9 +71,11 @@ class Outcome:
 
 
 def render_rows(
-    rows: Sequence[Any], subscriptions: Sequence[Subscription], render: Renderer = render_for
+    rows: Sequence[Any], subscriptions: Sequence[Subscription], render: Renderer | None = None
 ) -> tuple[dict[int, Rendered], Outcome]:
-    """Render unrendered rows (id, subscription, body) in memory; each row's failure is its own."""
+    """Render unrendered rows (id, subscription, body) in memory, with render_for unless told; each row's
+    failure is its own."""
+    render = render or render_for
     by_name = {sub.name: sub for sub in subscriptions}
     done: dict[int, Rendered] = {}
     outcome = Outcome()
@@ -100,7 +102,7 @@ def unrendered(connection: Connection, at: datetime | None = None) -> list[Any]:
 
 
 def render_outbox(
-    store: Store, subscriptions: Sequence[Subscription], now: datetime, render: Renderer = render_for
+    store: Store, subscriptions: Sequence[Subscription], now: datetime, render: Renderer | None = None
 ) -> Outcome:
     """Lease the rows to render, render them with no lock held, store the results in one short write."""
     token, at = uuid.uuid4().hex, to_store(now)
