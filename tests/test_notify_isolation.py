@@ -16,14 +16,20 @@ from runner.engine.result import Result, Status
 from runner.findings import Severity
 from runner.main import main
 from runner.notify import rendering
+from runner.notify.delivery import LEASE
 from runner.notify.message import Message, Rendered
-from runner.notify.subscriptions import Subscription
-from runner.store.connect import open_store
+from runner.notify.planner import plan
+from runner.notify.rendering import render_outbox
+from runner.notify.subscriptions import Subscription, load_subscriptions
+from runner.repository import Repository
+from runner.store.clock import to_store
+from runner.store.connect import _LOCK_KEY, open_store
 from runner.store.record import record
 from runner.store.runs import start_run
 from runner.store.tables import outbox
 
 from .conftest import LAUNCH_DAY
+from .databases import scratch_database
 from .servers import Mailbox
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -47,13 +53,18 @@ POOL = Result(
 FAILED = "subscription 'broken': template line 1: division by zero"
 
 
-@pytest.fixture
-def repo(repo_copy: Path) -> Path:
-    (repo_copy / "rules/subscriptions.yaml").write_text("subscriptions:\n" + BROKEN + GOOD, encoding="utf-8")
-    store = open_store(repo_copy)
+def _repository(root: Path) -> Path:
+    """The broken and the good subscription, and one open problem for both in the store."""
+    (root / "rules/subscriptions.yaml").write_text("subscriptions:\n" + BROKEN + GOOD, encoding="utf-8")
+    store = open_store(root)
     record(store, start_run(store, "run", "", T0), [POOL], T0)
     store.close()
-    return repo_copy
+    return root
+
+
+@pytest.fixture
+def repo(repo_copy: Path) -> Path:
+    return _repository(repo_copy)
 
 
 @pytest.fixture
@@ -138,40 +149,60 @@ def test_a_dry_run_shows_the_failure_and_changes_nothing(repo: Path, capsys: pyt
     assert outbox_rows(repo) == []
 
 
+def _lock_probe(url: str) -> Callable[[], str]:
+    """Take the store's write lock from another connection at once: "taken", or why not."""
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        assert path is not None
+
+        def take_sqlite() -> str:
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                return "taken"
+            except sqlite3.OperationalError as error:
+                return str(error)
+            finally:
+                other.close()
+
+        return take_sqlite
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+    def take_advisory() -> str:
+        with engine.connect() as other, other.begin():
+            free = other.execute(sa.select(sa.func.pg_try_advisory_xact_lock(_LOCK_KEY))).scalar_one()
+        return "taken" if free else "the advisory lock is held"
+
+    return take_advisory
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_templates_render_with_no_store_lock_held(
-    repo: Path, mailbox: Mailbox, state_store: str, monkeypatch: pytest.MonkeyPatch
+    backend: str, repo_copy: Path, mailbox: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """While a (slow) template renders, another process can take the store's write lock: BEGIN IMMEDIATE."""
-    path = sa.engine.make_url(state_store).database
-    assert path is not None
+    """While a (slow) template renders, another process can take the store's write lock."""
+    with scratch_database(backend, tmp_path) as url:
+        monkeypatch.setenv("CAMPAIGN_GUARD_STATE_URL", url)
+        repo = _repository(repo_copy)
+        take_the_lock = _lock_probe(url)
+        store = open_store(repo)
+        with store.write():
+            held = take_the_lock()  # the probe fails while the lock is held
+        store.close()
+        assert held != "taken"
 
-    def take_the_lock() -> str:
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return "taken"
-        except sqlite3.OperationalError as error:
-            return str(error)
-        finally:
-            other.close()
+        probes: list[tuple[str, str]] = []
+        real = rendering.render_for
 
-    store = open_store(repo)
-    with store.write():
-        assert take_the_lock() == "database is locked"  # the probe fails while the lock is held
-    store.close()
+        def slow_render(sub: Subscription, message: Message) -> Rendered:
+            probes.append((sub.name, take_the_lock()))
+            return real(sub, message)
 
-    probes: list[tuple[str, str]] = []
-    real = rendering.render_for
-
-    def slow_render(sub: Subscription, message: Message) -> Rendered:
-        probes.append((sub.name, take_the_lock()))
-        return real(sub, message)
-
-    monkeypatch.setattr(rendering, "render_for", slow_render)
-    assert notify(repo, NOW) == 4
-    assert probes == [("broken", "taken"), ("good", "taken")]
-    assert len(mailbox.messages()) == 1
+        monkeypatch.setattr(rendering, "render_for", slow_render)
+        assert notify(repo, NOW) == 4
+        assert probes == [("broken", "taken"), ("good", "taken")]
+        assert len(mailbox.messages()) == 1
 
 
 def test_run_notify_prints_its_results_when_a_template_fails(
@@ -205,4 +236,23 @@ def test_a_recipient_refused_for_good_fails_its_subscription_alone(
     ((id_, error),) = [(row[0], row[4]) for row in outbox_rows(repo) if row[2] == "failed"]
     assert [p for p in problems(repo, capsys) if p[0] == "system.notify_failed"] == [
         ("system.notify_failed", "gone", "open", f"subscription 'gone': message #{id_} was refused for good: {error}")
+    ]
+
+
+def test_a_message_left_unrendered_by_a_dead_process_is_rendered_by_the_next(
+    repo: Path, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "rules/subscriptions.yaml").write_text("subscriptions:\n" + GOOD, encoding="utf-8")
+    subscriptions = load_subscriptions(Repository(repo))
+    store = open_store(repo)
+    with store.write() as connection:  # planned, then the process died before rendering
+        plan(connection, subscriptions, {}, T0)
+    with store.write() as connection:  # and it had leased the row until 08:05
+        connection.execute(sa.update(outbox).values(claimed_by="dead", claimed_until=to_store(T0 + LEASE)))
+    assert render_outbox(store, subscriptions, T0 + timedelta(minutes=1)) == rendering.Outcome()  # its lease holds
+    store.close()
+    assert outbox_rows(repo) == [(1, "good", "rendering", "", None)]
+    assert notify(repo, (T0 + LEASE + timedelta(seconds=1)).isoformat()) == 0  # the lease expired
+    assert [mail["Subject"] for mail in mailbox.messages()] == [
+        "[campaign-guard] problem opened: Promo pool running dry (WELCOME10)"
     ]
