@@ -15,6 +15,7 @@ a human reason. `render` and `make_module` of the templates it compiles run unde
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import string
@@ -85,8 +86,32 @@ class _Budget:
         self.tick()
 
 
+_PASSED = (jinja2.runtime.Context, nodes.EvalContext, jinja2.Environment)
 _SEQUENCES = (str, bytes, list, tuple)
 _SIZED = (*_SEQUENCES, dict, set, frozenset)
+
+
+def weight(value: Any, limit: int) -> int:
+    """The characters and items `value` prints as (a list holding one long string a million times is
+    huge, though short); counted until past `limit`."""
+    memo: dict[int, int] = {}
+
+    def of(item: Any) -> int:
+        if isinstance(item, str | bytes):
+            return len(item)
+        if id(item) in memo:
+            return memo[id(item)]
+        total = len(item)  # each member an item; what prints longer than one adds its own weight
+        members = itertools.chain.from_iterable(item.items()) if isinstance(item, dict) else item
+        for member in members:
+            if isinstance(member, _SIZED):
+                total += of(member)
+                if total > limit:
+                    break
+        memo[id(item)] = total
+        return total
+
+    return of(value)
 
 
 def _counts(value: Any) -> bool:
@@ -156,12 +181,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def checked(self, value: Any) -> Any:
         """`value`, once it is known not to break the size limits; what it cost counts as built."""
         if isinstance(value, _SIZED):
-            size = len(value)
+            size = len(value) if isinstance(value, str | bytes) else weight(value, self.limits.output)
             if size > self.limits.output:
                 raise TemplateLimit(f"a value of more than {self.limits.output:,} characters or items")
             budget = _CURRENT.get()
             if budget is not None:
-                budget.built += size
+                budget.built += len(value)
                 if budget.built > self.limits.built:
                     raise TemplateLimit(f"the template builds more than {self.limits.built:,} characters in all")
         elif isinstance(value, int) and value.bit_length() * _LOG2 > self.limits.digits:
@@ -227,11 +252,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def _repetition(self, left: Any, right: Any) -> None:
         sized, count = (left, right) if isinstance(left, _SEQUENCES) else (right, left)
-        if isinstance(sized, _SEQUENCES) and _counts(count) and len(sized) * count > self.limits.output:
-            raise TemplateLimit(
-                f"the repetition would make {len(sized) * count:,} characters or items, "
-                f"more than {self.limits.output:,}"
-            )
+        if isinstance(sized, _SEQUENCES) and _counts(count):
+            size = weight(sized, self.limits.output) * count
+            if size > self.limits.output:
+                raise TemplateLimit(
+                    f"the repetition would make {size:,} characters or items, more than {self.limits.output:,}"
+                )
         if (
             _counts(left)
             and _counts(right)
@@ -254,6 +280,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 __self._count_limit(argument, f"{__obj.__name__}() of")
         elif isinstance(__obj, types.BuiltinMethodType) and __obj.__name__ == "replace":
             __self._replacement(__obj.__self__, *args)
+        elif isinstance(__obj, types.BuiltinMethodType) and __obj.__name__ == "join" and args:
+            __self._joined(args[0], __obj.__self__)
         return __self.checked(super().call(__context, __obj, *args, **kwargs))
 
     def _replacement(self, text: Any, old: Any = "", new: Any = "", count: Any = -1) -> None:
@@ -262,6 +290,21 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             size = len(text) + times * (len(new) - len(old))
             if size > self.limits.output:
                 raise TemplateLimit(f"the replacement would make {size:,} characters, more than {self.limits.output:,}")
+
+    def _joined(self, items: Any, separator: Any) -> None:
+        """A join of sized items: their weight and the separator between each two, within the output limit."""
+        if isinstance(items, _SIZED) and isinstance(separator, str | bytes):
+            size = weight(items, self.limits.output) + len(separator) * max(0, len(items) - 1)
+            if size > self.limits.output:
+                raise TemplateLimit(f"the join would make {size:,} characters, more than {self.limits.output:,}")
+
+    def _inserted(self, name: str, text: str, arguments: list[Any]) -> None:
+        """indent and wordwrap insert their strings (and indent its width) at every line of the text."""
+        per_line = sum(len(a) if isinstance(a, str) else a if _counts(a) else 0 for a in arguments)
+        lines = text.count("\n") + 1 if name == "indent" else len(text)  # wordwrap may wrap at any character
+        size = len(text) + lines * per_line
+        if size > self.limits.output:
+            raise TemplateLimit(f"{name} would make {size:,} characters, more than {self.limits.output:,}")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _spend()
@@ -291,11 +334,15 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         @wraps(function)
         def bounded(*args: Any, **kwargs: Any) -> Any:
             _spend()
-            values = [a for a in args if not isinstance(a, jinja2.runtime.Context | jinja2.nodes.EvalContext)]
+            values = [a for a in args if not isinstance(a, _PASSED)]  # what Jinja2 passes first
             for argument in (*values[1:], *kwargs.values()):  # values[0] is what is filtered
                 self._count_limit(argument, f"the {name} filter's argument")
             if name == "replace" and values:
                 self._replacement(str(values[0]), *(str(v) for v in values[1:3]))
+            if name == "join" and values:
+                self._joined(values[0], values[1] if len(values) > 1 else kwargs.get("d", ""))
+            if name in ("indent", "wordwrap") and values:
+                self._inserted(name, str(values[0]), [*values[1:], *kwargs.values()])
             if name == "format" and values and isinstance(values[0], str):
                 self._format_widths(values[0], (*values[1:], *kwargs.values()), percent=True)
             return self.checked(function(*args, **kwargs))

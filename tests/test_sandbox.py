@@ -82,6 +82,26 @@ HOSTILE = [
         TemplateLimit,
         "the batch filter's argument 1,000,000,000 is beyond the output limit of 1,000,000 characters",
     ),
+    (  # short, but printed it would be 1 GB
+        "{{ ['x' * 999999] * 1000 }}",
+        TemplateLimit,
+        "the repetition would make 1,000,000,000 characters or items, more than 1,000,000",
+    ),
+    (
+        "{{ ([1] * 1000000)|join('x' * 999999) }}",
+        TemplateLimit,
+        "the join would make 999,999,000,001 characters, more than 1,000,000",
+    ),
+    (
+        "{{ ('\n' * 999999)|indent(999999) }}",
+        TemplateLimit,
+        "indent would make 999,999,999,999 characters, more than 1,000,000",
+    ),
+    (
+        "{{ ('x' * 999999)|wordwrap(1, wrapstring='y' * 999999) }}",
+        TemplateLimit,
+        "wordwrap would make 999,999,999,999 characters, more than 1,000,000",
+    ),
     ("{{ lipsum(10**9) }}", jinja2.UndefinedError, "'lipsum' is undefined"),
     ("{{ [1, 2].append(3) }}", SecurityError, "access to attribute 'append' of 'list' object is unsafe."),
 ]
@@ -118,9 +138,13 @@ def test_within_the_limits_templates_render_as_jinja2_does() -> None:
     text = (
         "{% for i in range(3) %}{{ i }}{% endfor %} {{ 'ab' ~ 'cd' }} {{ 2 ** 10 }} {{ '%5s|' % 'a' }} "
         "{{ '{:>4}'.format(1) }} {{ 'x' * 3 }} {{ 'a-b'|replace('-', '+') }} {{ 'x'|center(5) }}|"
+        "{{ [1, 2]|join(', ') }}|{{ 'a\nb'|indent(2, first=true) }}|{{ 'hello world'|wordwrap(5) }}|"
+        "{{ ([1] * 1000000)|length }}|"
         "{% for node in [[1, [[2, []]]]] recursive %}{{ node[0] }}{{ loop(node[1]) }}{% endfor %}"
     )
-    assert env.from_string(text).render() == "012 abcd 1024     a|    1 xxx a+b   x  |12"
+    assert env.from_string(text).render() == (
+        "012 abcd 1024     a|    1 xxx a+b   x  |1, 2|  a\n  b|hello\nworld|1000000|12"
+    )
     loops = "{% for i in range(100000) %}{% endfor %}done"  # exactly the limit
     assert env.from_string(loops).render() == "done"
 
