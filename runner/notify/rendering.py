@@ -15,7 +15,7 @@ import json
 import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,8 +43,8 @@ def to_json(message: Message) -> str:
     def moment(value: datetime | None) -> str | None:
         return None if value is None else value.isoformat()
 
-    fields = asdict(message)
-    fields["items"] = [{**item, **{key: moment(item[key]) for key in _TIMES}} for item in fields["items"]]
+    fields = dict(vars(message))  # shallow: asdict would deep-copy every item's observed value
+    fields["items"] = [{**vars(item), **{key: moment(getattr(item, key)) for key in _TIMES}} for item in message.items]
     fields["since"], fields["until"] = moment(message.since), moment(message.until)
     return json.dumps(fields, ensure_ascii=False)
 
