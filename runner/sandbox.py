@@ -92,26 +92,33 @@ _SIZED = (*_SEQUENCES, dict, set, frozenset)
 
 
 def weight(value: Any, limit: int) -> int:
-    """The characters and items `value` prints as (a list holding one long string a million times is
-    huge, though short); counted until past `limit`."""
+    """About how many characters `value` prints as: a list holding one long string a million times is
+    huge, though short. Strings count their length, integers their digits, other values 20; counted
+    until past `limit`."""
     memo: dict[int, int] = {}
 
     def of(item: Any) -> int:
         if isinstance(item, str | bytes):
-            return len(item)
+            return len(item) + 2  # quoted, in a container
+        if _counts(item):
+            return int(item.bit_length() * _LOG2) + 1
+        if not isinstance(item, _SIZED):
+            return _OTHER
         if id(item) in memo:
             return memo[id(item)]
-        total = len(item)  # each member an item; what prints longer than one adds its own weight
+        total = 2  # brackets, then a separator after each member
         members = itertools.chain.from_iterable(item.items()) if isinstance(item, dict) else item
         for member in members:
-            if isinstance(member, _SIZED):
-                total += of(member)
-                if total > limit:
-                    break
+            total += of(member) + 2
+            if total > limit:
+                break
         memo[id(item)] = total
         return total
 
-    return of(value)
+    return len(value) if isinstance(value, str | bytes) else of(value)
+
+
+_OTHER = 20  # what a value that is no string, integer or container prints as, about
 
 
 def _counts(value: Any) -> bool:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError
 
 from runner.main import main
@@ -85,12 +87,12 @@ HOSTILE = [
     (  # short, but printed it would be 1 GB
         "{{ ['x' * 999999] * 1000 }}",
         TemplateLimit,
-        "the repetition would make 1,000,000,000 characters or items, more than 1,000,000",
+        "the repetition would make 1,000,005,000 characters or items, more than 1,000,000",
     ),
     (
-        "{{ ([1] * 1000000)|join('x' * 999999) }}",
+        "{{ ([1] * 100000)|join('x' * 999999) }}",
         TemplateLimit,
-        "the join would make 999,999,000,001 characters, more than 1,000,000",
+        "the join would make 99,999,200,003 characters, more than 1,000,000",
     ),
     (
         "{{ ('\n' * 999999)|indent(999999) }}",
@@ -139,11 +141,11 @@ def test_within_the_limits_templates_render_as_jinja2_does() -> None:
         "{% for i in range(3) %}{{ i }}{% endfor %} {{ 'ab' ~ 'cd' }} {{ 2 ** 10 }} {{ '%5s|' % 'a' }} "
         "{{ '{:>4}'.format(1) }} {{ 'x' * 3 }} {{ 'a-b'|replace('-', '+') }} {{ 'x'|center(5) }}|"
         "{{ [1, 2]|join(', ') }}|{{ 'a\nb'|indent(2, first=true) }}|{{ 'hello world'|wordwrap(5) }}|"
-        "{{ ([1] * 1000000)|length }}|"
+        "{{ ([1] * 100000)|length }}|{{ ([[range(9)] * 9] * 9)|length }}|"
         "{% for node in [[1, [[2, []]]]] recursive %}{{ node[0] }}{{ loop(node[1]) }}{% endfor %}"
     )
     assert env.from_string(text).render() == (
-        "012 abcd 1024     a|    1 xxx a+b   x  |1, 2|  a\n  b|hello\nworld|1000000|12"
+        "012 abcd 1024     a|    1 xxx a+b   x  |1, 2|  a\n  b|hello\nworld|100000|9|12"
     )
     loops = "{% for i in range(100000) %}{% endfor %}done"  # exactly the limit
     assert env.from_string(loops).render() == "done"
@@ -212,3 +214,39 @@ def test_validate_reports_each_hostile_subscription_template(
             "use the template's values, not Python internals",
         ),
     ]
+
+
+ATOMS = st.sampled_from(["'x'", "'ab\\ncd'", "9", "999999", "10 ** 5", "[1, 'y']", "range(99999)", "items", "total"])
+FILTERS = st.sampled_from(
+    ["|string", "|list", "|join", "|join('zz')", "|center(999999)", "|indent(99)", "|replace('x', 'xxxx')", "|tojson",
+     "|wordwrap(3)", "|batch(3)", "|sum", "|length", "|upper", "|format(1)", "|sort"]
+)  # fmt: skip
+EXPRESSIONS = st.recursive(
+    ATOMS,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from([" * ", " ** ", " ~ ", " + ", " % "]), inner).map(lambda t: f"({''.join(t)})"),
+        st.tuples(inner, FILTERS).map(lambda t: f"({t[0]}{t[1]})"),
+        inner.map(lambda e: f"[{e}] * 999"),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(expression=EXPRESSIONS, looped=st.booleans())
+def test_no_expression_exhausts_memory_or_time(expression: str, looped: bool) -> None:
+    text = f"{{% for i in range(99999) %}}{{{{ {expression} }}}}{{% endfor %}}" if looped else f"{{{{ {expression} }}}}"
+    compiled = BoundedSandbox(limits=Limits(seconds=2.0)).from_string(text)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        compiled.render(items=["a", "b"], total=2)
+    except MemoryError:
+        raise
+    except Exception:  # refused or failed with a reason: what validate and notify report
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 10, text  # the 2 s clock, slowed by tracemalloc
+    assert peak < 200_000_000, text
