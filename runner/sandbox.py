@@ -3,7 +3,8 @@
 Jinja2's ImmutableSandboxedEnvironment refuses `''.__class__` and changes to lists and dicts; this
 subclass also gives every render a budget, so no template can exhaust memory or time:
 
-    output      at most 1,000,000 characters, and at most 20,000,000 built in all on the way
+    output      at most 1,000,000 characters, and at most 20,000,000 built in all on the way; a value
+                (a list too: about what it prints as) at most 1,000,000 characters
     loops       at most 100,000 iterations in total (nested loops multiply)
     integers    at most 4,300 digits
     time        at most 5 seconds of wall clock
