@@ -42,6 +42,10 @@ class TemplateLimit(Exception):
     """A render broke one of the budget's limits; the message says which, in the user's terms."""
 
 
+class TemplateTimeout(TemplateLimit):
+    """A render ran out of its wall-clock time."""
+
+
 @dataclass(frozen=True)
 class Limits:
     output: int = 1_000_000  # characters a render may produce
@@ -78,7 +82,7 @@ class _Budget:
 
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
-            raise TemplateLimit(f"the template takes longer than {self.limits.seconds:g} s to render")
+            raise TemplateTimeout(f"the template takes longer than {self.limits.seconds:g} s to render")
 
     def iteration(self) -> None:
         self.iterations += 1

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,13 +16,15 @@ import sqlalchemy as sa
 from runner.engine.result import Result, Status
 from runner.findings import Severity
 from runner.main import main
-from runner.notify import rendering
+from runner.notify import render, rendering
 from runner.notify.delivery import LEASE
 from runner.notify.message import Message, Rendered
 from runner.notify.planner import plan
 from runner.notify.rendering import render_outbox
-from runner.notify.subscriptions import Subscription, load_subscriptions
+from runner.notify.subscriptions import Subscription, load_subscriptions, subscription
 from runner.repository import Repository
+from runner.sandbox import BoundedSandbox, Limits
+from runner.static.subscription_texts import sample_message
 from runner.store.clock import to_store
 from runner.store.connect import _LOCK_KEY, open_store
 from runner.store.record import record
@@ -256,3 +259,21 @@ def test_a_message_left_unrendered_by_a_dead_process_is_rendered_by_the_next(
     assert [mail["Subject"] for mail in mailbox.messages()] == [
         "[campaign-guard] problem opened: Promo pool running dry (WELCOME10)"
     ]
+
+
+def test_once_a_template_runs_out_of_time_its_other_messages_fail_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    hurried = BoundedSandbox(loader=render._NothingToLoad(), limits=Limits(seconds=0.001), **render._SETTINGS)
+    monkeypatch.setattr(render, "sandbox", lambda autoescape: render._equip(hurried))
+    slow = subscription({"name": "slow", "channel": "email", "recipients": ["a@example.com"],
+                         "template": "{% for i in range(99999) %}{{ i }}{% endfor %}"})  # fmt: skip
+    quick = subscription({"name": "quick", "channel": "email", "recipients": ["b@example.com"]})
+    rows = [
+        SimpleNamespace(id=n, subscription=sub.name, body=rendering.to_json(sample_message(sub.name, "immediate")))
+        for n, sub in enumerate((slow, slow, quick), start=1)
+    ]
+    done, outcome = rendering.render_rows(rows, [slow, quick])
+    assert list(done) == [3]
+    assert outcome.failed == {
+        1: ("slow", "subscription 'slow': template line 1: the template takes longer than 0.001 s to render"),
+        2: ("slow", "subscription 'slow': not rendered, its template ran out of time on message #1"),
+    }

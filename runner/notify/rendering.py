@@ -5,8 +5,9 @@ row is written with status `rendering`, format `unrendered` and the Message as J
 Then, with no lock held, the rows are leased (claimed_by / claimed_until, as delivery leases them),
 rendered, and stored in one short write: `pending` with subject and body, or `failed` with the
 reason when the subscription's template fails. One subscription's broken template fails its own
-messages alone. A process that dies while rendering leaves a lease that expires: the next pass
-renders the rows again. `notify --retry-failed` makes a failed unrendered row `rendering` again.
+messages alone; once its template runs out of time, its other messages of the pass fail at once.
+A process that dies while rendering leaves a lease that expires: the next pass renders the rows
+again. `notify --retry-failed` makes a failed unrendered row `rendering` again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from runner.notify.delivery import LEASE
 from runner.notify.message import Item, Message, Rendered
 from runner.notify.render import render_for
 from runner.notify.subscriptions import Subscription
+from runner.sandbox import TemplateTimeout
 from runner.store.clock import to_store
 from runner.store.connect import Store
 from runner.store.tables import outbox
@@ -79,15 +81,22 @@ def render_rows(
     by_name = {sub.name: sub for sub in subscriptions}
     done: dict[int, Rendered] = {}
     outcome = Outcome()
+    slow: dict[str, int] = {}  # subscription -> the message its template ran out of time on
     for row in rows:
         sub = by_name.get(row.subscription)
         if sub is None:
             outcome.failed[row.id] = (row.subscription, f"subscription {row.subscription!r} was removed")
             continue
+        if sub.name in slow:  # one slow render per pass: its other messages would take as long
+            why = f"subscription {sub.name!r}: not rendered, its template ran out of time on message #{slow[sub.name]}"
+            outcome.failed[row.id] = (sub.name, why)
+            continue
         try:
             done[row.id] = render(sub, from_json(row.body))
         except Exception as error:  # a template runs the user's code: any error is this subscription's alone
             outcome.failed[row.id] = (sub.name, str(error) or type(error).__name__)
+            if isinstance(error.__cause__, TemplateTimeout):
+                slow[sub.name] = row.id
             continue
         outcome.rendered[row.id] = sub.name
     return done, outcome
