@@ -157,6 +157,8 @@ class _Generator(CodeGenerator):
 
 
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
+_COUNTING_FILTERS = frozenset({"batch", "center", "indent", "slice", "tojson", "truncate", "wordwrap"})  # int: a size
+_SLOW_FILTERS = {"wordwrap": 100_000, "urlize": 100_000}  # pure Python, seconds on a long text
 _AMPLIFYING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "to_bytes"})  # str, int methods
 
 
@@ -311,12 +313,24 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise TemplateLimit(f"the join would make {size:,} characters, more than {self.limits.output:,}")
 
     def _inserted(self, name: str, text: str, arguments: list[Any]) -> None:
-        """indent and wordwrap insert their strings (and indent its width) at every line of the text."""
-        per_line = sum(len(a) if isinstance(a, str) else a if _counts(a) else 0 for a in arguments)
-        lines = text.count("\n") + 1 if name == "indent" else len(text)  # wordwrap may wrap at any character
-        size = len(text) + lines * per_line
+        """indent puts its width (or string) before every line; wordwrap its wrapstring at every wrap."""
+        strings = sum(len(a) for a in arguments if isinstance(a, str))
+        if name == "wordwrap" and not strings:
+            strings = 1  # its default wrapstring, a newline
+        widths = [a for a in arguments if _counts(a)]
+        if name == "indent":
+            size = len(text) + (text.count("\n") + 1) * (strings + sum(widths))
+        else:
+            size = len(text) + (len(text) // max(1, widths[0] if widths else 79) + text.count("\n") + 1) * strings
         if size > self.limits.output:
             raise TemplateLimit(f"{name} would make {size:,} characters, more than {self.limits.output:,}")
+
+    def _indented(self, value: Any, indent: Any) -> None:
+        """tojson's indent repeats at every line, and a line is about every item."""
+        if _counts(indent) and indent > 0:
+            size = weight(value, self.limits.output) * (indent + 1)
+            if size > self.limits.output:
+                raise TemplateLimit(f"tojson would make {size:,} characters, more than {self.limits.output:,}")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _spend()
@@ -347,12 +361,18 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         def bounded(*args: Any, **kwargs: Any) -> Any:
             _spend()
             values = [a for a in args if not isinstance(a, _PASSED)]  # what Jinja2 passes first
-            for argument in (*values[1:], *kwargs.values()):  # values[0] is what is filtered
-                self._count_limit(argument, f"the {name} filter's argument")
+            if name in _COUNTING_FILTERS:
+                for argument in (*values[1:], *kwargs.values()):  # values[0] is what is filtered
+                    self._count_limit(argument, f"the {name} filter's argument")
+            if name == "tojson" and values:
+                indent = kwargs.get("indent", values[1] if len(values) > 1 else None)
+                self._indented(values[0], indent)
             if name == "replace" and values:
                 self._replacement(str(values[0]), *(str(v) for v in values[1:3]))
             if name == "join" and values:
                 self._joined(values[0], values[1] if len(values) > 1 else kwargs.get("d", ""))
+            if name in _SLOW_FILTERS and values and len(str(values[0])) > _SLOW_FILTERS[name]:
+                raise TemplateLimit(f"the {name} filter is given more than {_SLOW_FILTERS[name]:,} characters")
             if name in ("indent", "wordwrap") and values:
                 self._inserted(name, str(values[0]), [*values[1:], *kwargs.values()])
             if name == "format" and values and isinstance(values[0], str):
