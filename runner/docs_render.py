@@ -41,7 +41,7 @@ STAGES = (
     (
         ("system",),
         "System problems: opened by campaign-guard itself",
-        "Not evaluated against data: `campaign-guard outbound stop|start` and every `run` report them, "
+        "Not evaluated against data: `campaign-guard outbound stop|start`, every `run` and `notify` report them, "
         "so that they reach the problems list and its subscribers like any other problem.",
     ),
 )

@@ -16,7 +16,7 @@ REPORTED_BY = {
     "static": "campaign-guard validate",
     "gate": "the launch gate: campaign-guard check CAMPAIGN, and run for the campaigns due today",
     "monitor": "monitoring: campaign-guard run",
-    "system": "campaign-guard itself (outbound stop and start, run)",
+    "system": "campaign-guard itself (outbound stop and start, run, notify)",
 }
 
 

@@ -320,15 +320,26 @@ MESSAGES = {
         "(extends, include, import); write the text out here",
     ],
     "template.render_error-too_large": [
-        "campaigns/templates/welcome_email.yaml:10:3: body fails to render with the example values: the repetition "
-        "would make more than 1,000,000 items; fix the expression or the attribute's example",
-        "campaigns/templates/welcome_reminder_sms.yaml:7:7: body fails to render with the example values: the text "
-        "renders to more than 1,000,000 characters; fix the expression or the attribute's example",
+        "campaigns/templates/welcome_email.yaml:10:3: body breaks a limit of the template sandbox: the repetition "
+        "would make 4,000,000,000 characters or items, more than 1,000,000; render less (fewer loops, smaller "
+        "repetitions)",
+        "campaigns/templates/welcome_reminder_sms.yaml:7:7: body breaks a limit of the template sandbox: the "
+        "template's loops run more than 100,000 times in all; render less (fewer loops, smaller repetitions)",
+    ],
+    "template.render_error-subscription": [
+        "rules/subscriptions.yaml:21:7: template fails to render with a sample problem: division by zero; fix the "
+        "template (`campaign-guard docs notifications` lists what it may use)",
+        "rules/subscriptions.yaml:25:15: template is refused by the template sandbox: access to attribute "
+        "'__class__' of 'str' object is unsafe; use the template's values, not Python internals",
+        "rules/subscriptions.yaml:32:7: template breaks a limit of the template sandbox: the template's loops run "
+        "more than 100,000 times in all; render less (fewer loops, smaller repetitions)",
+        "rules/subscriptions.yaml:37:15: template breaks a limit of the template sandbox: the power 10 ** 100000 "
+        "would have more than 4,300 digits; render less (fewer loops, smaller repetitions)",
     ],
     "template.render_error-sandbox": [
         "campaigns/templates/welcome_email.yaml:7:10: subject: there is no Jinja2 test 'capitalized'",
-        "campaigns/templates/welcome_email.yaml:14:3: body fails to render with the example values: access to "
-        "attribute '__class__' of 'str' object is unsafe; fix the expression or the attribute's example",
+        "campaigns/templates/welcome_email.yaml:14:3: body is refused by the template sandbox: access to "
+        "attribute '__class__' of 'str' object is unsafe; use the template's values, not Python internals",
     ],
     "security.inline_credentials-env_default": [
         "rules/sources.yaml:6:10: the default of this environment reference looks like a credential, and a default "

@@ -28,8 +28,9 @@ from runner.main import main
 from runner.notify.delivery import deliver
 from runner.notify.matching import CampaignFacts, campaign_facts, refusal
 from runner.notify.message import Message, Rendered
-from runner.notify.planner import Planned, Renderer, plan
+from runner.notify.planner import Planned, plan
 from runner.notify.render import render_for
+from runner.notify.rendering import Renderer, render_outbox
 from runner.notify.subscriptions import Subscription, subscription
 from runner.repository import Repository
 from runner.store.actions import act
@@ -133,9 +134,10 @@ class World:
 
     # planning
     def plan(self, now: datetime, *subscriptions: Subscription, render: Renderer | None = None) -> list[Out]:
-        """One planning pass at `now`; the outbox rows it made."""
+        """One planning pass at `now`, then its rendering; the outbox rows it made."""
         with self.store.write() as connection:
-            self.planned = plan(connection, subscriptions, facts(), now, render or self.fake_render)
+            self.planned = plan(connection, subscriptions, facts(), now)
+        render_outbox(self.store, subscriptions, now, render or self.fake_render)
         return self.outbox(self.planned.messages)
 
     def outbox(self, ids: list[int] | None = None) -> list[Out]:
@@ -903,7 +905,8 @@ def _plan_in_a_process(url: str, offset: int, barrier: Any) -> None:
         record(store, start_run(store, "run", "", moment), batch, moment)
         for _ in range(2):
             with store.write() as connection:
-                plan(connection, subscriptions, known, moment, _fake_render)
+                plan(connection, subscriptions, known, moment)
+            render_outbox(store, subscriptions, moment, _fake_render)
     store.close()
 
 

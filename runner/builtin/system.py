@@ -1,4 +1,4 @@
-"""Problems campaign-guard opens about itself: the big red button is pressed, a source failed.
+"""Problems campaign-guard opens about itself: the big red button is pressed, a source or a subscription failed.
 
 They are not evaluated against data: `outbound stop|start` and every `run` report them.
 """
@@ -35,6 +35,15 @@ CHECK_FAILED = About(
     "Read the error result of the check (`campaign-guard run --check ID`): it names the dataset, the source "
     "and the exception. Fix the data or the mapping it stumbled on, or report the bug.",
 )
+NOTIFY_FAILED = About(
+    "system.notify_failed",
+    "A subscription's messages could not be made or delivered",
+    Severity.PROBLEM,
+    "system",
+    "Read the message's error (`campaign-guard notify --format json`): fix the subscription's template "
+    "(`campaign-guard validate rules/subscriptions.yaml`), channel or recipients, then "
+    "`campaign-guard notify --retry-failed`.",
+)
 SUMMARIES = {
     OUTBOUND_STOP.check: "Somebody pressed the big red button (`campaign-guard outbound stop`); it stands "
     "until `outbound start`.",
@@ -42,8 +51,11 @@ SUMMARIES = {
     "resolved by the next run the source answers.",
     CHECK_FAILED.check: "A check broke on something unexpected (an exception while it evaluated); the run "
     "went on with every other check. Resolved by the next run that evaluates the check.",
+    NOTIFY_FAILED.check: "A subscription's template failed to render, or its channel or recipient refused a "
+    "message for good; its messages are kept as failed, every other subscription's are sent. Resolved by the "
+    "next notify that makes and delivers the subscription's messages.",
 }
-SYSTEM_CHECKS = (OUTBOUND_STOP, SOURCE_FAILED, CHECK_FAILED)
+SYSTEM_CHECKS = (OUTBOUND_STOP, SOURCE_FAILED, CHECK_FAILED, NOTIFY_FAILED)
 
 
 def check_health(evaluated: Sequence[Result]) -> list[Result]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from runner.display import Display, count
 from runner.errors import ExitCode, UsageError
 from runner.notify.channels import send
 from runner.notify.delivery import Delivered, deliver
+from runner.notify.health import record_health
 from runner.notify.matching import campaign_facts
 from runner.notify.planner import HELD, Planned, plan
-from runner.notify.render import render_for
+from runner.notify.rendering import failures, render_outbox, render_rows, rendered_row, requeue_failed, unrendered
 from runner.notify.subscriptions import load_subscriptions
 from runner.repository import Repository
 from runner.schedule_fields import skipped_entries
@@ -38,11 +40,13 @@ def notify(
     retry_failed: bool = False,
     deadline: float = NOTIFY_DEADLINE,
 ) -> tuple[Planned, Delivered, list[Any]]:
-    """Plan, then deliver (or, dry, say what would be sent); the store is left as it was when dry.
+    """Plan, render, then deliver (or, dry, say what would be sent); the store is left as it was when dry.
 
-    retry_failed queues again the messages that failed for good (a refusal, a missing variable),
-    once whatever refused them is fixed. Delivery stops at `deadline` seconds; what it did not
-    reach stays pending for the next run.
+    Planning holds the store's write lock; rendering holds none (runner/notify/rendering.py). A
+    subscription whose template fails has its messages failed, and system.notify_failed says so;
+    the other subscriptions' messages are sent. retry_failed queues again the messages that failed
+    for good (a refusal, a missing variable, a broken template), once whatever refused them is fixed.
+    Delivery stops at `deadline` seconds; what it did not reach stays pending for the next run.
     """
     subscriptions = load_subscriptions(repo)
     facts = campaign_facts(repo)
@@ -50,20 +54,32 @@ def notify(
     context = store.rehearse() if dry_run else store.write()
     with context as connection:
         if retry_failed:
-            connection.execute(
-                sa.update(outbox)
-                .where(outbox.c.status == "failed")
-                .values(status="pending", next_attempt_at=to_store(now), claimed_until=None)
-            )
-        planned = plan(connection, subscriptions, facts, now, render_for, base_url)
-        due = connection.execute(
-            sa.select(outbox)
-            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= to_store(now))
-            .order_by(outbox.c.id)
-        ).all()
+            requeue_failed(connection, now)
+        planned = plan(connection, subscriptions, facts, now, base_url)
+        if dry_run:  # rendered below in memory, once the rehearsal is rolled back
+            waiting, due = unrendered(connection), _due(connection, now, ())
     if dry_run:
-        return planned, Delivered(), list(due)
-    return planned, deliver(store, now, send, deadline=deadline), list(due)
+        done, outcome = render_rows(waiting, subscriptions)
+        shown = [*due, *(rendered_row(row, done.get(row.id)) for row in waiting)]
+        return planned, Delivered(failed=failures(outcome)), sorted(shown, key=lambda row: row.id)
+    outcome = render_outbox(store, subscriptions, now)  # no lock held while templates render
+    with store.read() as connection:
+        due = _due(connection, now, outcome.failed)
+    delivered = deliver(store, now, send, deadline=deadline)
+    delivered.failed.update(failures(outcome))
+    record_health(store, now, outcome, delivered, due)
+    return planned, delivered, due
+
+
+def _due(connection: sa.Connection, now: datetime, failed: Iterable[int]) -> list[Any]:
+    """The messages due now, and those whose template just failed (shown with their error)."""
+    query = sa.select(outbox).where(
+        sa.or_(
+            sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= to_store(now)),
+            outbox.c.id.in_(list(failed)),
+        )
+    )
+    return list(connection.execute(query.order_by(outbox.c.id)).all())
 
 
 def run(
@@ -130,12 +146,12 @@ def _report(planned: Planned, delivered: Delivered, due: list[Any], dry_run: boo
 
 
 def _status(message_id: int, delivered: Delivered, dry_run: bool) -> str:
+    if message_id in delivered.failed:  # a dry run too: the subscription's template fails
+        return f"failed: {delivered.failed[message_id]}"
     if dry_run:
         return "would send"
     if message_id in delivered.sent:
         return "sent"
-    if message_id in delivered.failed:
-        return f"failed: {delivered.failed[message_id]}"
     if message_id in delivered.retrying:
         return f"will retry: {delivered.retrying[message_id]}"
     if message_id in delivered.deferred:
@@ -164,7 +180,7 @@ def _text(
         left = count(delivered.left)
         lines.append(f"the deadline of {seconds_text(deadline)} s passed: {left} message(s) left for the next run")
     verb = "would be sent" if dry_run else "sent"
-    sent = len(due) if dry_run else len(delivered.sent)
+    sent = len(due) - len(delivered.failed) if dry_run else len(delivered.sent)
     later = len(delivered.deferred) + delivered.left
     lines.append(
         f"{count(sent)} message(s) {verb}, {count(len(delivered.retrying))} to retry, "

@@ -16,7 +16,7 @@ from runner.engine.execute import evaluate_until
 from runner.engine.plan import Task, run_tasks
 from runner.engine.result import Result, Status
 from runner.engine.schedules import find_schedule, load_schedules, schedules_of
-from runner.errors import ExitCode
+from runner.errors import ExitCode, UsageError
 from runner.progress import Progress
 from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
@@ -116,10 +116,18 @@ RUN_KINDS = (
 
 
 def _notify(store: Store, repo: Repository, now: datetime) -> int:
-    """`notify` in the same process; how many deliveries failed (they stay in the outbox)."""
+    """`notify` in the same process; how many deliveries failed (they stay in the outbox).
+
+    Trouble in notify is one line on stderr: the run's results are printed all the same."""
     from runner.commands.notify import notify
 
-    _planned, delivered, _due = notify(store, repo, now)
+    try:
+        _planned, delivered, _due = notify(store, repo, now)
+    except StoreFailure:
+        raise  # the store's own line, after the results
+    except UsageError as trouble:
+        print(f"campaign-guard: notify: {trouble}", file=sys.stderr)
+        return 1
     failures = {**delivered.retrying, **delivered.failed}
     later = len(delivered.deferred) + delivered.left
     print(

@@ -1,4 +1,4 @@
-"""Turn problem events into messages in the outbox, in one locked transaction.
+"""Turn problem events into messages in the outbox, in one locked transaction that renders nothing.
 
 match (parameters 4, 11-23) -> hold (26 quiet_hours, 27 working_days, 30 group_wait, 32 rate_limit)
 -> batch (24 mode, 25 digest_schedule, 29 group_by, 31 max_items, 33 send_empty), plus reminders
@@ -6,13 +6,14 @@ match (parameters 4, 11-23) -> hold (26 quiet_hours, 27 working_days, 30 group_w
 
 A notification is keyed by subscription and event, so it is made once however often or however
 many processes plan; held notifications wait in the store, never dropped. A subscription new to
-the store starts with the events of the last day, not the whole backlog.
+the store starts with the events of the last day, not the whole backlog. A new message is written
+unrendered (status `rendering`); rendering.py renders it once the lock is released.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from runner.notify.matching import CampaignFacts, refusal, waiting
-from runner.notify.message import Item, Message, Rendered
+from runner.notify.message import Item, Message
+from runner.notify.rendering import RENDERING, UNRENDERED, to_json
 from runner.notify.subscriptions import Subscription
 from runner.notify.timing import held_until, last_digest
 from runner.store.clock import from_store, to_store
@@ -30,7 +32,6 @@ from runner.store.tables import notifications, notify_state, outbox, problem_eve
 NOTIFIED_EVENTS = ("opened", "reopened", "escalated", "resolved")
 NEW_SUBSCRIPTION_LOOKBACK = timedelta(days=1)
 HELD = "quiet hours or not a working day: held until"
-Renderer = Callable[[Subscription, Message], Rendered]
 
 
 @dataclass
@@ -48,10 +49,9 @@ def plan(
     subscriptions: Sequence[Subscription],
     facts: Mapping[str, CampaignFacts],
     now: datetime,
-    render: Renderer,
     base_url: str | None = None,
 ) -> Planned:
-    """Everything due at `now`; the caller holds the store's write lock (Store.write)."""
+    """Everything due at `now`, its messages unrendered; the caller holds the store's write lock (Store.write)."""
     planned = Planned()
     by_name = {sub.name: sub for sub in subscriptions}
     cursors = _cursors(connection, subscriptions, now)
@@ -63,7 +63,7 @@ def plan(
         target = by_name.get(sub.escalate_to or "")
         if sub.enabled and sub.escalate_after is not None and target is not None and target.enabled:
             _escalate(connection, sub, target, now, planned)
-    batching = _Batching(connection, now, render, base_url, planned, fresh)
+    batching = _Batching(connection, now, base_url, planned, fresh)
     for sub in subscriptions:
         if sub.enabled:
             _batch(batching, sub)
@@ -319,12 +319,11 @@ class _Batching:
         self,
         connection: Connection,
         now: datetime,
-        render: Renderer,
         base_url: str | None,
         planned: Planned,
         fresh: list[_Row],
     ) -> None:
-        self.connection, self.now, self.render, self.base_url, self.planned = connection, now, render, base_url, planned
+        self.connection, self.now, self.base_url, self.planned = connection, now, base_url, planned
         self.ready = self._ready()
         self.fresh = fresh  # made by this pass, not yet in the store
         for order, row in enumerate(
@@ -389,11 +388,10 @@ class _Batching:
         until: datetime | None = None,
         escalated_from: str | None = None,
     ) -> None:
-        """max_items listed, the rest summarised; rendered once; written to the outbox at flush."""
+        """max_items listed, the rest summarised; written to the outbox at flush, to be rendered after the lock."""
         listed = tuple(_item(row, self.base_url) for row in rows[: sub.max_items])
         more = max(0, len(rows) - sub.max_items)
         message = Message(sub.name, kind, listed, more, group, since, until, escalated_from)
-        rendered = self.render(sub, message)
         at = to_store(self.now)
         self.messages.append(
             {
@@ -402,12 +400,12 @@ class _Batching:
                 "kind": kind,
                 "channel": sub.channel,
                 "recipients": json.dumps(list(sub.recipients)),
-                "subject": rendered.subject,
-                "body": rendered.body,
-                "format": rendered.format,
+                "subject": "",
+                "body": to_json(message),
+                "format": UNRENDERED,
                 "items": len(rows),
                 "more": more,
-                "status": "pending",
+                "status": RENDERING,
                 "attempts": 0,
                 "next_attempt_at": at,
                 "created_at": at,

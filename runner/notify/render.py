@@ -6,10 +6,10 @@ and Markdown are not HTML-escaped, and Markdown escapes the characters that woul
 formatting (`md` filter). Moments are written in the subscription's zone: 2026-12-01 11:00 +03:00.
 
 A subscription's own `template` (schemas/subscriptions.schema.json: "A Jinja2 template that replaces
-the built-in one") is the Jinja2 text itself, not a file path; it is rendered in a sandbox
-(jinja2.sandbox.SandboxedEnvironment), autoescaped when the format is html, with the same settings
-(trim_blocks, lstrip_blocks, undefined variables are errors) and the same context as the built-in
-templates:
+the built-in one") is the Jinja2 text itself, not a file path; it is rendered in the bounded sandbox
+(runner/sandbox.py: output, loops, integers and time limited), autoescaped when the format is html,
+with the same settings (trim_blocks, lstrip_blocks, undefined variables are errors) and the same
+context as the built-in templates:
 
     message       the Message (runner/notify/message.py)
     items         message.items, the listed Items
@@ -49,13 +49,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-import jinja2.sandbox
 from markupsafe import Markup
 
 from runner.errors import UsageError
 from runner.notify.message import Item, Message, Rendered
 from runner.notify.subscriptions import Subscription
 from runner.report.times import zone_name
+from runner.sandbox import BoundedSandbox, refusal
 
 FORMATS = {"text": "txt", "markdown": "md", "html": "html"}
 LANGUAGES = ("ru", "en")
@@ -407,9 +407,9 @@ class _NothingToLoad(jinja2.BaseLoader):
 
 
 @cache
-def sandbox(autoescape: bool) -> jinja2.sandbox.SandboxedEnvironment:
-    """Custom templates: sandboxed, nothing to include, autoescaped for html."""
-    env = jinja2.sandbox.SandboxedEnvironment(loader=_NothingToLoad(), autoescape=autoescape, **_SETTINGS)
+def sandbox(autoescape: bool) -> BoundedSandbox:
+    """Custom templates: sandboxed and bounded, nothing to include, autoescaped for html."""
+    env = BoundedSandbox(loader=_NothingToLoad(), autoescape=autoescape, **_SETTINGS)
     _equip(env)
     return env
 
@@ -463,19 +463,25 @@ def render_for(sub: Subscription, message: Message) -> Rendered:
     return render(message, format=sub.format, language=sub.language, zone=sub.zone, template=sub.template)
 
 
+class TemplateFailed(UsageError):
+    """A subscription's own template does not parse or fails to render: where, and why."""
+
+    def __init__(self, subscription: str, line: int | None, reason: str, refused: str | None = None) -> None:
+        where = f" line {line}" if line else ""
+        super().__init__(f"subscription {subscription!r}: template{where}: {reason}")
+        self.line, self.reason, self.refused = line, reason, refused
+
+
 def _custom(subscription: str, text: str, format: str, values: dict[str, Any]) -> Rendered:
-    name = f"subscription {subscription!r}: template"
     try:
         compiled = sandbox(format == "html").from_string(text)
     except jinja2.TemplateSyntaxError as exc:
-        raise UsageError(f"{name} line {exc.lineno}: {exc.message}") from exc
+        raise TemplateFailed(subscription, exc.lineno, exc.message or "") from exc
     try:
         module = compiled.make_module(values)
     except Exception as exc:
-        line = _line(compiled, exc.__traceback__)
-        where = f" line {line}" if line else ""
         reason = str(exc) or type(exc).__name__
-        raise UsageError(f"{name}{where}: {reason}") from exc
+        raise TemplateFailed(subscription, _line(compiled, exc.__traceback__), reason, refusal(exc)) from exc
     subject: Any = getattr(module, "subject", values["subject"])
     if isinstance(subject, Markup):
         subject = subject.unescape()

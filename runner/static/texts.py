@@ -10,56 +10,25 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 
 from runner.document import Document
 from runner.findings import Severity
+from runner.sandbox import BoundedSandbox, refusal
 from runner.static.check import Check, Context, Hit
 from runner.static.markers import find_marker
+from runner.static.subscription_texts import template_errors
 
 TEXT_FIELDS = ("subject", "body")
 
 
-MAX_SAMPLE = 1_000_000  # characters a sample render may produce; a real message is far shorter
+def environment(channel: str) -> BoundedSandbox:
+    """How templates are rendered: sandboxed and bounded, undefined names are errors, HTML escaped for email."""
+    return BoundedSandbox(undefined=jinja2.StrictUndefined, autoescape=channel in ("email", "web"))
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Jinja2's sandbox, which also refuses a repetition or a power that would exhaust memory ('x' * 10**10)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
-        sized = [side for side in (left, right) if isinstance(side, str | list | tuple)]
-        count = [side for side in (left, right) if isinstance(side, int) and not isinstance(side, bool)]
-        if operator == "*" and sized and count and len(sized[0]) * count[0] > MAX_SAMPLE:
-            raise SecurityError(f"the repetition would make more than {MAX_SAMPLE:,} items")
-        if (
-            operator == "**"
-            and isinstance(left, int | float)
-            and abs(left) > 1
-            and isinstance(right, int)
-            and right > 1000
-        ):
-            raise SecurityError(f"the power {left} ** {right} is too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def environment(channel: str) -> SandboxedEnvironment:
-    """How templates are rendered: sandboxed, undefined names are errors, HTML escaped for email."""
-    return _Sandbox(undefined=jinja2.StrictUndefined, autoescape=channel in ("email", "web"))
-
-
-def _render(env: SandboxedEnvironment, source: str, values: dict[str, Any]) -> str:
-    """The sample render, stopped once it is longer than any message (a loop in a loop)."""
-    parts: list[str] = []
-    size = 0
-    for part in env.from_string(source).generate(values):
-        parts.append(part)
-        size += len(part)
-        if size > MAX_SAMPLE:
-            raise SecurityError(f"the text renders to more than {MAX_SAMPLE:,} characters")
-    return "".join(parts)
+def _render(env: BoundedSandbox, source: str, values: dict[str, Any]) -> str:
+    """The sample render, within the sandbox's budget (runner/sandbox.py)."""
+    return env.from_string(source).render(values)
 
 
 def _texts(template: Document) -> Iterator[tuple[str, str]]:
@@ -85,7 +54,7 @@ def _placeholders(template: Document, field: str, source: str) -> tuple[set[str]
         return set(), Hit((field,), f"{field} cannot be read as Jinja2: {_reason(exc)}; simplify the template")
 
 
-def _unknown_name(env: SandboxedEnvironment, message: str) -> str | None:
+def _unknown_name(env: BoundedSandbox, message: str) -> str | None:
     """'No filter named 'capitalise'.' in the user's terms, with the nearest real name."""
     found = re.match(r"No (filter|test) named '([^']+)'", message)
     if found is None:
@@ -132,8 +101,14 @@ def undeclared_placeholder(template: Document, ctx: Context) -> Iterator[Hit]:
 
 
 def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
-    """The text is not valid Jinja2 (its syntax, an unknown filter or test), or fails to render with the
-    declared example values."""
+    """The text is not valid Jinja2 (its syntax, an unknown filter or test), fails to render with the
+    declared example values, or breaks the sandbox or one of its limits (output, loops, integer size,
+    time); a subscription's own template is rendered with a sample problem.
+
+    Both run in runner/sandbox.py, as run and notify render them."""
+    if template.kind.name == "subscriptions":
+        yield from template_errors(template, ctx)
+        return
     examples = {name: spec["example"] for name, spec in template.data.get("attributes", {}).items()}
     env = environment(template.data["channel"])
     for field, source in _texts(template):
@@ -147,12 +122,16 @@ def render_error(template: Document, ctx: Context) -> Iterator[Hit]:
             _render(env, source, examples)
         except Exception as exc:  # a sample render runs the template's own code: any error is the template's
             unknown = _unknown_name(env, str(exc))  # a test inside {% if %} is looked up only when rendering
-            message = (
-                f"{field}: {unknown}"
-                if unknown
-                else f"{field} fails to render with the example values: {_reason(exc)}; "
-                "fix the expression or the attribute's example"
-            )
+            refused = refusal(exc)
+            if unknown:
+                message = f"{field}: {unknown}"
+            elif refused:
+                message = f"{field} {refused}"
+            else:
+                message = (
+                    f"{field} fails to render with the example values: {_reason(exc)}; "
+                    "fix the expression or the attribute's example"
+                )
             yield Hit((field,), message, text_line=_template_line(exc))
 
 
@@ -199,8 +178,8 @@ CHECKS = (
         "template.render_error",
         Severity.PROBLEM,
         "mailing",
-        ("template",),
-        "Fix the Jinja2 syntax or the example value it fails on.",
+        ("template", "subscriptions"),
+        "Fix the Jinja2 syntax or the example value it fails on; render less than the sandbox's limits.",
         render_error,
     ),
     Check(
