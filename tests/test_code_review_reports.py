@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from runner.findings import Finding, Severity
-from runner.reporters import fingerprints, links
+from runner.formats import fingerprints, links
 
 from .conftest import NOW, ROOT
 

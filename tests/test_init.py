@@ -322,7 +322,7 @@ def test_docs_open_without_a_browser_prints_the_text(tmp_path: Path):
 
 # Texts that may name docs/*.md: what `campaign-guard docs` writes into a checkout, the pages themselves
 # (cross-references between pages), and the repository's own copy a SARIF report links to.
-MAY_NAME_DOCS = {"runner/main.py": 1, "runner/docs_render.py": 2, "runner/reporters/links.py": 1}
+MAY_NAME_DOCS = {"runner/main.py": 1, "runner/docs_render.py": 2, "runner/formats/links.py": 1}
 
 
 def test_messages_point_at_documentation_a_pip_user_has():

@@ -20,7 +20,7 @@ from runner.display import Display, count, display_zone
 from runner.engine.result import Result, Status
 from runner.errors import UsageError
 from runner.findings import Severity
-from runner.reporters.results import text
+from runner.formats.results import text
 
 from .conftest import LAUNCH_DAY, ROOT, run_cli
 
@@ -274,7 +274,7 @@ def test_dry_run_tables_fit_the_terminal(demo_env: dict[str, str]) -> None:
 
 
 def test_the_problem_card_writes_its_times_in_the_display_zone_and_colours_the_severity() -> None:
-    from runner.reporters.problems import card_text
+    from runner.formats.problems import card_text
 
     problem = {
         "title": "Promo-code pool running dry", "severity": "warning", "status": "open", "fingerprint": "f" * 16,

@@ -11,7 +11,7 @@ from runner.engine.evaluation import Evaluation
 from runner.engine.execute import execute, exit_code
 from runner.engine.plan import find_campaign, gate_tasks
 from runner.errors import ExitCode
-from runner.reporters.results import RESULT_REPORTERS
+from runner.formats.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.store.connect import existing_store
 

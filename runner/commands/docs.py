@@ -13,8 +13,8 @@ from pathlib import Path
 from runner.docs_render import render_checks, render_configuration, render_demo
 from runner.docs_topics import check_entry, check_info, pages
 from runner.errors import ExitCode, UsageError
+from runner.formats.links import check_anchor
 from runner.masking import verbatim
-from runner.reporters.links import check_anchor
 from runner.repository import Repository
 
 

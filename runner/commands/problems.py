@@ -11,7 +11,7 @@ from typing import Any
 
 from runner.display import Display
 from runner.errors import ExitCode, UsageError
-from runner.reporters.problems import CARD_REPORTERS, LIST_REPORTERS
+from runner.formats.problems import CARD_REPORTERS, LIST_REPORTERS
 from runner.store.actions import act
 from runner.store.connect import Store, existing_store, store_label
 from runner.store.lifecycle import UNRESOLVED

@@ -17,8 +17,8 @@ from runner.engine.plan import Task, run_tasks
 from runner.engine.result import Result, Status
 from runner.engine.schedules import find_schedule, load_schedules, schedules_of
 from runner.errors import ExitCode, UsageError
+from runner.formats.results import RESULT_REPORTERS
 from runner.progress import Progress
-from runner.reporters.results import RESULT_REPORTERS
 from runner.repository import Repository
 from runner.schedule_fields import skipped_entries, skipped_files
 from runner.store.connect import Store, open_store

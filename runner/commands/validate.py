@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from runner.errors import ExitCode
+from runner.formats import render
 from runner.meta_schema import schema_findings
-from runner.reporters import render
 from runner.repository import Repository
 from runner.validation import exit_code, select, validate
 

@@ -14,7 +14,7 @@ from runner.dryrun.exclusions import LABELS, REASONS, Tally
 from runner.dryrun.figures import Distribution, ElementFigures, Figures
 from runner.engine.campaign import Campaign
 from runner.engine.result import Result, plain
-from runner.reporters.results import text as results_text
+from runner.formats.results import text as results_text
 
 
 @dataclass(frozen=True)

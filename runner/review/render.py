@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from runner.findings import Severity
-from runner.reporters import github, gitlab
+from runner.formats import github, gitlab
 from runner.review.diff import KIND_LABELS, MANY, ONE
 from runner.review.model import ABSENT, Change, FieldChange, Review, Risk
 from runner.review.risks import BY_ID, FLAGS

@@ -1,4 +1,4 @@
-"""Reporters only format findings; they never decide anything."""
+"""Output formats: findings, check results and problems for people and programs; they decide nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runner.findings import Finding
-from runner.reporters import github, gitlab, json_report, links, sarif, text
+from runner.formats import github, gitlab, json_report, links, sarif, text
 
 Reporter = Callable[[Sequence[Finding]], str]
 

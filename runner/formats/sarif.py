@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from runner import __version__
 from runner.catalogue import catalogue
 from runner.findings import ANNOTATION_LEVEL, Finding
-from runner.reporters.fingerprints import fingerprints
-from runner.reporters.links import check_anchor, quote_path
+from runner.formats.fingerprints import fingerprints
+from runner.formats.links import check_anchor, quote_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "campaignGuard/v1"  # the partialFingerprints key: rule, file and message, no line
 
 
 def render(findings: Sequence[Finding], *, checks_page: str | None = None) -> str:
-    """checks_page: the absolute URL of docs/checks.md (runner.reporters.links), the rules' helpUri."""
+    """checks_page: the absolute URL of docs/checks.md (runner.formats.links), the rules' helpUri."""
     infos = catalogue()
     index = {info.id: position for position, info in enumerate(infos)}
     rules = []

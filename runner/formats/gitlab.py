@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from runner.findings import Finding, Severity
-from runner.reporters.fingerprints import fingerprints
+from runner.formats.fingerprints import fingerprints
 
 # GitLab knows info, minor, major, critical and blocker
 SEVERITY = {Severity.ERROR: "blocker", Severity.PROBLEM: "critical", Severity.WARNING: "minor"}
